@@ -1,0 +1,43 @@
+# guarded_ddl -- PGXS build.  Tests are run by test/run.sh, never by "make check"
+# (under PGXS it exits 0 without testing anything).
+
+MODULE_big = guarded_ddl
+OBJS = \
+	src/guarded_ddl.o \
+	src/glob.o \
+	src/catalog.o \
+	src/classify.o \
+	src/assess.o \
+	src/policy.o \
+	src/backup.o \
+	src/decide.o \
+	src/enforce.o \
+	src/audit.o \
+	src/audit_worker.o \
+	src/statement.o \
+	src/event_triggers.o \
+	src/check.o \
+	src/utility_hook.o \
+	src/trash.o
+
+EXTENSION = guarded_ddl
+DATA = guarded_ddl--1.0.sql
+PGFILEDESC = "guarded_ddl - guard rails against data-destroying DDL"
+
+REGRESS_OPTS = --inputdir=. --outputdir=$(GUARDED_DDL_OUTDIR)
+REGRESS = $(shell cat test/regress_schedule 2>/dev/null)
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src
+# PostgreSQL's own headers trip -Wextra's unused-parameter and
+# missing-field-initializers (PG_FUNCTION_ARGS, GUC tables); those two are
+# the only ones quieted.
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: format
+format:
+	clang-format -i src/*.c src/*.h

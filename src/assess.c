@@ -1,0 +1,662 @@
+/*-------------------------------------------------------------------------
+ *
+ * assess.c
+ *	  Does the object hold data?  Decided before the statement runs, in
+ *	  this order for every relation a statement names:
+ *
+ *	  1. the caller's right, with PostgreSQL's own rule and error (table or
+ *		 schema owner for DROP) -- before anything is locked or probed, so a
+ *		 role that may not drop a table learns nothing about its rows;
+ *	  2. the lock the command itself will take, so there is no upgrade;
+ *	  3. zero blocks means empty; otherwise one visible tuple under the
+ *		 latest snapshot (the transaction snapshot lies under REPEATABLE
+ *		 READ).  Never a scan of the table: its size does not matter.
+ *
+ *	  Verdicts are recorded per relation for the whole statement, because at
+ *	  sql_drop the dropped relations can no longer be opened.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/plancat.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "guarded_ddl.h"
+#include "intent.h"
+
+/*
+ * Blocks a probe may read looking for one visible tuple.  A table whose
+ * first blocks hold only dead tuples (mass DELETE, no VACUUM yet) stops the
+ * probe here and counts as holding data: bounded cost, fail closed.
+ */
+#define GUARD_PROBE_MAX_BLOCKS 256
+
+/*
+ * Tables of at most this many blocks (256 kB) get their visible rows counted
+ * for the audit and the error message; bigger ones get the planner's
+ * estimate.  Either way the cost is bounded.
+ */
+#define GUARD_COUNT_MAX_BLOCKS 32
+
+static void resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent);
+static void check_right_callback(const RangeVar *rv, Oid relid, Oid oldrelid,
+								 void *arg);
+static GuardDataVerdict probe_heap(Relation rel, int64 *counted);
+static GuardDataVerdict probe_sequence(Relation rel);
+static int64 estimate_rows(Relation rel);
+static void assess_relations_where(GuardStatement *stmt, AttrNumber attno,
+								   Oid value);
+static void assess_extension_members(GuardStatement *stmt, Oid extoid);
+static void assess_relid_list(GuardStatement *stmt, List *relids);
+static GuardDataVerdict assess_relation_tree(GuardStatement *stmt, Oid relid,
+											 LOCKMODE lockmode, int64 *rows);
+
+/*
+ * Resolve, check, lock and probe what the statement names, and pre-assess
+ * the contents of what it drops wholesale (schemas, a role's objects, an
+ * extension's members).  Intents whose target does not exist are removed:
+ * the command itself reports that (or skips it under IF EXISTS).
+ */
+void
+assess_statement(GuardStatement *stmt, Node *parsetree)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *intent = lfirst(lc);
+
+		if (intent->relation != NULL)
+			resolve_relation_intent(stmt, intent);
+		if (!intent->missing)
+			kept = lappend(kept, intent);
+	}
+	stmt->intents = kept;
+
+	if (IsA(parsetree, DropStmt))
+	{
+		DropStmt   *drop = (DropStmt *) parsetree;
+
+		foreach(lc, drop->objects)
+		{
+			Node	   *name = lfirst(lc);
+
+			if (drop->removeType == OBJECT_SCHEMA)
+			{
+				Oid			nspid = get_namespace_oid(strVal(name), true);
+
+				/* DROP SCHEMA needs the schema's owner; otherwise it fails */
+				if (OidIsValid(nspid) &&
+					gd_namespace_ownercheck(nspid, GetUserId()))
+					assess_relations_where(stmt, Anum_pg_class_relnamespace,
+										   nspid);
+			}
+			else if (drop->removeType == OBJECT_EXTENSION)
+			{
+				Oid			extoid = get_extension_oid(strVal(name), true);
+
+				if (OidIsValid(extoid))
+					assess_extension_members(stmt, extoid);
+			}
+		}
+	}
+	else if (IsA(parsetree, DropOwnedStmt))
+	{
+		DropOwnedStmt *owned = (DropOwnedStmt *) parsetree;
+
+		foreach(lc, owned->roles)
+		{
+			Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+			/* DROP OWNED needs the privileges of the role */
+			if (OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid))
+				assess_relations_where(stmt, Anum_pg_class_relowner, roleid);
+		}
+	}
+}
+
+/*
+ * Step 1 and 2 for one named relation, then step 3 when the intent would
+ * destroy rows.  Raises PostgreSQL's own permission error.
+ */
+static void
+resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
+{
+	Oid			relid;
+	char		relkind;
+	Form_pg_class classform;
+	HeapTuple	tuple;
+
+	relid = RangeVarGetRelidExtended(intent->relation, intent->lockmode,
+									 RVR_MISSING_OK, check_right_callback,
+									 intent);
+	if (!OidIsValid(relid))
+	{
+		intent->missing = true;
+		return;
+	}
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+	{
+		intent->missing = true;
+		return;
+	}
+	classform = (Form_pg_class) GETSTRUCT(tuple);
+	relkind = classform->relkind;
+	intent->is_temporary = (classform->relpersistence == RELPERSISTENCE_TEMP);
+	intent->schema_name = get_namespace_name(classform->relnamespace);
+	intent->object_name = pstrdup(NameStr(classform->relname));
+	ReleaseSysCache(tuple);
+
+	/* DROP TABLE on a view and the like: the command raises its own error */
+	if (intent->expected_relkind != '\0' && relkind != intent->expected_relkind &&
+		!(intent->expected_relkind == RELKIND_RELATION &&
+		  relkind == RELKIND_PARTITIONED_TABLE))
+	{
+		intent->missing = true;
+		return;
+	}
+
+	intent->data_relid = relid;
+	ObjectAddressSet(intent->address, RelationRelationId, relid);
+
+	if (intent->column_name != NULL)
+	{
+		AttrNumber	attnum = get_attnum(relid, intent->column_name);
+
+		if (attnum == InvalidAttrNumber)
+		{
+			intent->missing = true;
+			return;
+		}
+		intent->address.objectSubId = attnum;
+	}
+	else if (intent->constraint_name != NULL)
+	{
+		Oid			conoid = get_relation_constraint_oid(relid,
+														 intent->constraint_name,
+														 true);
+
+		if (!OidIsValid(conoid))
+		{
+			intent->missing = true;
+			return;
+		}
+		ObjectAddressSet(intent->address, ConstraintRelationId, conoid);
+	}
+	else if (intent->subject != NULL)
+	{
+		Oid			partid = RangeVarGetRelid(intent->subject, NoLock, true);
+
+		if (!OidIsValid(partid))
+		{
+			intent->missing = true;
+			return;
+		}
+		ObjectAddressSet(intent->address, RelationRelationId, partid);
+		intent->schema_name = get_namespace_name(get_rel_namespace(partid));
+		intent->object_name = get_rel_name(partid);
+	}
+
+	intent->object_identity = getObjectIdentity(&intent->address, true);
+	intent->object_type = getObjectTypeDescription(&intent->address, true);
+	if (intent->object_identity == NULL || intent->object_type == NULL)
+	{
+		intent->missing = true;
+		return;
+	}
+
+	if (intent->is_temporary || !intent->data_bearing)
+	{
+		intent->holds_data = GUARD_DATA_NONE;
+		return;
+	}
+	if (intent->operation != GUARD_OP_DROP &&
+		intent->operation != GUARD_OP_ALTER_TYPE &&
+		intent->operation != GUARD_OP_TRUNCATE)
+		return;
+
+	intent->holds_data = assess_relation_tree(stmt, relid, intent->lockmode,
+											  &intent->row_estimate);
+}
+
+/*
+ * PostgreSQL's own permission rule for the command, applied by
+ * RangeVarGetRelidExtended before it locks (and again if the name moves to
+ * another relation while waiting).
+ */
+static void
+check_right_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
+{
+	GuardIntent *intent = (GuardIntent *) arg;
+	HeapTuple	tuple;
+	Form_pg_class classform;
+	Oid			userid = GetUserId();
+	bool		allowed = true;
+	AclResult	aclresult = ACLCHECK_OK;
+
+	if (!OidIsValid(relid))
+		return;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return;					/* concurrently dropped */
+	classform = (Form_pg_class) GETSTRUCT(tuple);
+
+	switch (intent->right)
+	{
+		case GUARD_RIGHT_NONE:
+			break;
+		case GUARD_RIGHT_DROP_RELATION:
+			allowed = gd_class_ownercheck(relid, userid) ||
+				gd_namespace_ownercheck(classform->relnamespace, userid);
+			aclresult = ACLCHECK_NOT_OWNER;
+			break;
+		case GUARD_RIGHT_OWN_RELATION:
+			allowed = gd_class_ownercheck(relid, userid);
+			aclresult = ACLCHECK_NOT_OWNER;
+			break;
+		case GUARD_RIGHT_TRUNCATE:
+			aclresult = pg_class_aclcheck(relid, userid, ACL_TRUNCATE);
+			allowed = (aclresult == ACLCHECK_OK);
+			break;
+	}
+
+	if (!allowed)
+	{
+		ObjectType objtype = get_relkind_objtype(classform->relkind);
+
+		ReleaseSysCache(tuple);
+		aclcheck_error(aclresult, objtype, rv->relname);
+	}
+	ReleaseSysCache(tuple);
+}
+
+/*
+ * Before a refusal is recorded (which starts a worker) the caller's right is
+ * checked for intents that were not resolved through the callback above.
+ */
+void
+assess_intent_permission(const GuardIntent *intent)
+{
+	Oid			userid = GetUserId();
+
+	if (intent->cascaded || intent->relation != NULL)
+		return;
+	if (intent->address.classId == NamespaceRelationId &&
+		OidIsValid(intent->address.objectId) &&
+		!gd_namespace_ownercheck(intent->address.objectId, userid))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, intent->object_name);
+	if (intent->address.classId == TypeRelationId &&
+		OidIsValid(intent->address.objectId) &&
+		!gd_type_ownercheck(intent->address.objectId, userid))
+		aclcheck_error_type(ACLCHECK_NOT_OWNER, intent->address.objectId);
+}
+
+/*
+ * The verdict for a relation and, for partitioned tables and inheritance
+ * parents, everything below it (a DROP takes them all).  Each relation's
+ * own verdict is recorded for sql_drop.  Locks with the given mode.
+ */
+static GuardDataVerdict
+assess_relation_tree(GuardStatement *stmt, Oid relid, LOCKMODE lockmode,
+					 int64 *rows)
+{
+	List	   *members;
+	ListCell   *lc;
+	GuardDataVerdict result = GUARD_DATA_NONE;
+	int64		total = 0;
+	bool		total_known = true;
+
+	if (!has_subclass(relid))
+		members = list_make1_oid(relid);
+	else
+		members = find_all_inheritors(relid, lockmode, NULL);
+
+	foreach(lc, members)
+	{
+		Oid			member = lfirst_oid(lc);
+		GuardRelVerdict *known = assess_lookup_verdict(stmt, member);
+		GuardDataVerdict verdict;
+		int64		member_rows;
+
+		if (known != NULL)
+		{
+			verdict = known->holds_data;
+			member_rows = known->row_estimate;
+		}
+		else
+		{
+			verdict = assess_relation(member, true, &member_rows);
+			assess_record_verdict(stmt, member, verdict, member_rows);
+		}
+
+		if (verdict == GUARD_DATA_PRESENT)
+			result = GUARD_DATA_PRESENT;
+		else if (verdict == GUARD_DATA_UNKNOWN && result == GUARD_DATA_NONE)
+			result = GUARD_DATA_UNKNOWN;
+		if (member_rows >= 0)
+			total += member_rows;
+		else if (verdict != GUARD_DATA_NONE)
+			total_known = false;
+	}
+	*rows = total_known ? total : -1;
+	if (list_length(members) > 1 || members == NIL)
+		assess_record_verdict(stmt, relid, result, *rows);
+	return result;
+}
+
+/*
+ * Whether one relation holds data.  With lock_held the caller holds a lock
+ * that keeps it still; otherwise AccessShareLock is taken here (preflight).
+ * Returns UNKNOWN for anything it cannot tell.
+ */
+GuardDataVerdict
+assess_relation(Oid relid, bool lock_held, int64 *row_estimate)
+{
+	Relation	rel;
+	GuardDataVerdict verdict;
+
+	*row_estimate = -1;
+	rel = try_relation_open(relid, lock_held ? NoLock : AccessShareLock);
+	if (rel == NULL)
+		return GUARD_DATA_UNKNOWN;
+
+	if (RELATION_IS_OTHER_TEMP(rel))
+		verdict = GUARD_DATA_UNKNOWN;
+	else
+	{
+		switch (rel->rd_rel->relkind)
+		{
+			case RELKIND_RELATION:
+			case RELKIND_MATVIEW:
+			case RELKIND_TOASTVALUE:
+				{
+					int64		counted = -1;
+
+					verdict = probe_heap(rel, &counted);
+					if (verdict == GUARD_DATA_NONE)
+						*row_estimate = 0;
+					else
+						*row_estimate = counted >= 0 ? counted : estimate_rows(rel);
+					break;
+				}
+			case RELKIND_SEQUENCE:
+				verdict = probe_sequence(rel);
+				break;
+			case RELKIND_PARTITIONED_TABLE:
+				/* no storage of its own; callers walk the partitions */
+				verdict = GUARD_DATA_NONE;
+				*row_estimate = 0;
+				break;
+			case RELKIND_VIEW:
+			case RELKIND_FOREIGN_TABLE:
+			case RELKIND_COMPOSITE_TYPE:
+				verdict = GUARD_DATA_NONE;
+				break;
+			default:
+				verdict = GUARD_DATA_UNKNOWN;
+				break;
+		}
+	}
+	relation_close(rel, NoLock);
+	return verdict;
+}
+
+/*
+ * One visible tuple under the latest snapshot, reading a bounded prefix.
+ * Small tables are read whole to count their rows into *counted (else -1).
+ */
+static GuardDataVerdict
+probe_heap(Relation rel, int64 *counted)
+{
+	BlockNumber nblocks;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+	bool		bounded = false;
+	bool		count = false;
+
+	*counted = -1;
+	nblocks = RelationGetNumberOfBlocks(rel);
+	if (nblocks == 0)
+		return GUARD_DATA_NONE;
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/* no synchronized scan: it could start in the middle of the table */
+	scan = table_beginscan_strat(rel, snapshot, 0, NULL, true, false);
+	if (rel->rd_tableam == GetHeapamTableAmRoutine())
+	{
+		if (nblocks <= GUARD_COUNT_MAX_BLOCKS)
+			count = true;
+		else if (nblocks > GUARD_PROBE_MAX_BLOCKS)
+		{
+			heap_setscanlimits(scan, 0, GUARD_PROBE_MAX_BLOCKS);
+			bounded = true;
+		}
+	}
+	slot = table_slot_create(rel, NULL);
+	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	if (count)
+	{
+		int64		n = found ? 1 : 0;
+
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+			n++;
+		*counted = n;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+
+	if (found)
+		return GUARD_DATA_PRESENT;
+	return bounded ? GUARD_DATA_UNKNOWN : GUARD_DATA_NONE;
+}
+
+/* A sequence that was ever used counts as data (keys were handed out). */
+static GuardDataVerdict
+probe_sequence(Relation rel)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Oid			relid = RelationGetRelid(rel);
+
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+		return GUARD_DATA_UNKNOWN;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(relid);
+	fcinfo->args[0].isnull = false;
+	(void) pg_sequence_last_value(fcinfo);
+	return fcinfo->isnull ? GUARD_DATA_NONE : GUARD_DATA_PRESENT;
+}
+
+/* The planner's estimate: statistics when there are some, a guess if not. */
+static int64
+estimate_rows(Relation rel)
+{
+	BlockNumber pages;
+	double		tuples;
+	double		allvisfrac;
+
+	estimate_rel_size(rel, NULL, &pages, &tuples, &allvisfrac);
+	return (tuples < 1) ? 1 : (int64) tuples;
+}
+
+/*
+ * Pre-assess every relation of a schema or of an owner, which a DROP SCHEMA
+ * or DROP OWNED is about to remove.  pg_class has no index on these columns;
+ * one sequential pass over it is cheap next to dropping the relations.
+ */
+static void
+assess_relations_where(GuardStatement *stmt, AttrNumber attno, Oid value)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *relids = NIL;
+
+	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, attno, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(value));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_class classform = (Form_pg_class) GETSTRUCT(tuple);
+
+		if (classform->relpersistence == RELPERSISTENCE_TEMP)
+			continue;
+		if (classform->relkind == RELKIND_RELATION ||
+			classform->relkind == RELKIND_MATVIEW ||
+			classform->relkind == RELKIND_PARTITIONED_TABLE ||
+			classform->relkind == RELKIND_SEQUENCE)
+			relids = lappend_oid(relids, classform->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	assess_relid_list(stmt, relids);
+}
+
+/* The tables, materialized views and sequences DROP EXTENSION would take. */
+static void
+assess_extension_members(GuardStatement *stmt, Oid extoid)
+{
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *relids = NIL;
+
+	/* DROP EXTENSION needs the extension's owner; otherwise it fails */
+	if (!superuser() && !has_privs_of_role(GetUserId(),
+										   guard_extension_owner(extoid)))
+		return;
+
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		char		relkind;
+
+		if (dep->deptype != DEPENDENCY_EXTENSION ||
+			dep->classid != RelationRelationId)
+			continue;
+		relkind = get_rel_relkind(dep->objid);
+		if (relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW ||
+			relkind == RELKIND_PARTITIONED_TABLE || relkind == RELKIND_SEQUENCE)
+			relids = lappend_oid(relids, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	assess_relid_list(stmt, relids);
+}
+
+/*
+ * Lock (as the DROP will) and probe each relation; one that vanished while
+ * we waited for its lock is simply skipped.
+ */
+static void
+assess_relid_list(GuardStatement *stmt, List *relids)
+{
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		int64		rows;
+
+		if (assess_lookup_verdict(stmt, relid) != NULL)
+			continue;
+		LockRelationOid(relid, AccessExclusiveLock);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		{
+			UnlockRelationOid(relid, AccessExclusiveLock);
+			continue;
+		}
+		(void) assess_relation_tree(stmt, relid, AccessExclusiveLock, &rows);
+		if (get_rel_relkind(relid) == RELKIND_SEQUENCE)
+		{
+			Oid			tableid;
+			int32		colid;
+			GuardRelVerdict *verdict = assess_lookup_verdict(stmt, relid);
+
+			/* its data counts as its table's (serial and identity columns) */
+			if (verdict != NULL &&
+				(sequenceIsOwned(relid, DEPENDENCY_AUTO, &tableid, &colid) ||
+				 sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &tableid, &colid)))
+				verdict->owned = true;
+		}
+	}
+}
+
+void
+assess_record_verdict(GuardStatement *stmt, Oid relid,
+					  GuardDataVerdict verdict, int64 rows)
+{
+	GuardRelVerdict *entry;
+	bool		found;
+
+	if (stmt->verdicts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(GuardRelVerdict);
+		ctl.hcxt = stmt->context;
+		stmt->verdicts = hash_create("guarded_ddl verdicts", 64, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(stmt->verdicts, &relid, HASH_ENTER, &found);
+	entry->holds_data = verdict;
+	entry->row_estimate = rows;
+	if (!found)
+		entry->owned = false;
+}
+
+GuardRelVerdict *
+assess_lookup_verdict(GuardStatement *stmt, Oid relid)
+{
+	if (stmt == NULL || stmt->verdicts == NULL)
+		return NULL;
+	return hash_search(stmt->verdicts, &relid, HASH_FIND, NULL);
+}

@@ -1,0 +1,286 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_worker.c
+ *	  Durable denials.  A refused statement's ERROR rolls back everything
+ *	  its transaction wrote, so its audit rows are handed to a dynamic
+ *	  background worker that inserts and commits them in a transaction of
+ *	  its own before the ERROR is raised.
+ *
+ *	  The caller waits with its own timeout (guarded_ddl.audit_worker_timeout)
+ *	  because the worker can block on a lock the caller holds; on timeout,
+ *	  with no free worker slot, or when the worker fails, the denial is in
+ *	  the server log only -- and the statement is refused all the same.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "audit.h"
+#include "guarded_ddl.h"
+
+PGDLLEXPORT void guarded_ddl_audit_worker_main(Datum main_arg);
+
+#define WORKER_PENDING 0
+#define WORKER_DONE 1
+
+/* What the caller hands over in dynamic shared memory. */
+typedef struct AuditWorkerShared
+{
+	Oid			database;
+	Oid			role;			/* the extension owner */
+	pg_atomic_uint32 state;
+	int			nrows;
+	Size		len;
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* serialized rows */
+} AuditWorkerShared;
+
+/*
+ * Rows are serialized column by column: a flag byte ('v' value, 'n' null),
+ * then for values the NUL-terminated text.
+ */
+static Size
+serialized_size(List *rows)
+{
+	Size		len = 0;
+	ListCell   *lc;
+
+	foreach(lc, rows)
+	{
+		char	  **v = lfirst(lc);
+
+		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
+			len += 1 + (v[i] ? strlen(v[i]) + 1 : 0);
+	}
+	return len;
+}
+
+static void
+serialize_rows(List *rows, char *out)
+{
+	ListCell   *lc;
+
+	foreach(lc, rows)
+	{
+		char	  **v = lfirst(lc);
+
+		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
+		{
+			if (v[i] == NULL)
+				*out++ = 'n';
+			else
+			{
+				Size		n = strlen(v[i]) + 1;
+
+				*out++ = 'v';
+				memcpy(out, v[i], n);
+				out += n;
+			}
+		}
+	}
+}
+
+/*
+ * Start a worker for the rows and wait, at most audit_worker_timeout, until
+ * it committed them.  Returns whether they are durable.  Problems are
+ * logged, never raised: the caller's refusal must not be lost to them.
+ */
+bool
+audit_worker_write(const GuardCatalog *catalog, List *rows)
+{
+	Size		datalen = serialized_size(rows);
+	dsm_segment *seg;
+	AuditWorkerShared *shared;
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	TimestampTz deadline;
+	bool		done = false;
+	const char *failure = NULL;
+
+	seg = dsm_create(offsetof(AuditWorkerShared, data) + datalen,
+					 DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (seg == NULL)
+	{
+		ereport(LOG,
+				(errmsg("guarded_ddl: denial recorded in the server log only: no dynamic shared memory segment available")));
+		return false;
+	}
+	shared = dsm_segment_address(seg);
+	shared->database = MyDatabaseId;
+	shared->role = catalog->owner;
+	pg_atomic_init_u32(&shared->state, WORKER_PENDING);
+	shared->nrows = list_length(rows);
+	shared->len = datalen;
+	serialize_rows(rows, shared->data);
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "guarded_ddl",
+			sizeof(worker.bgw_library_name));
+	strlcpy(worker.bgw_function_name, "guarded_ddl_audit_worker_main",
+			sizeof(worker.bgw_function_name));
+	strlcpy(worker.bgw_name, "guarded_ddl audit writer",
+			sizeof(worker.bgw_name));
+	strlcpy(worker.bgw_type, "guarded_ddl audit writer",
+			sizeof(worker.bgw_type));
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	{
+		ereport(LOG,
+				(errmsg("guarded_ddl: denial recorded in the server log only: no background worker slot is free"),
+				 errhint("Raise max_worker_processes.")));
+		dsm_detach(seg);
+		return false;
+	}
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   guard_audit_worker_timeout);
+	for (;;)
+	{
+		pid_t		pid;
+		BgwHandleStatus status;
+
+		if (pg_atomic_read_u32(&shared->state) == WORKER_DONE)
+		{
+			done = true;
+			break;
+		}
+		status = GetBackgroundWorkerPid(handle, &pid);
+		if (status == BGWH_STOPPED)
+		{
+			/* it may have finished between the two reads */
+			done = (pg_atomic_read_u32(&shared->state) == WORKER_DONE);
+			if (!done)
+				failure = "the audit worker failed (see its message above)";
+			break;
+		}
+		if (status == BGWH_POSTMASTER_DIED)
+		{
+			failure = "the postmaster died";
+			break;
+		}
+		if (GetCurrentTimestamp() >= deadline)
+		{
+			TerminateBackgroundWorker(handle);
+			failure = "the audit worker did not finish within guarded_ddl.audit_worker_timeout";
+			break;
+		}
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	dsm_detach(seg);
+
+	if (!done)
+		ereport(LOG,
+				(errmsg("guarded_ddl: denial recorded in the server log only: %s",
+						failure)));
+	return done;
+}
+
+/*
+ * Worker entry point: connect to the caller's database as the extension
+ * owner, insert the rows, commit, report.
+ */
+void
+guarded_ddl_audit_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	AuditWorkerShared *shared;
+	const char *p;
+	const char *end;
+	Oid			argtypes[AUDIT_NCOLUMNS];
+	SPIPlanPtr	plan;
+
+	BackgroundWorkerUnblockSignals();
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, "guarded_ddl audit writer");
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("guarded_ddl audit writer: could not map the shared memory segment")));
+	shared = dsm_segment_address(seg);
+
+	gd_bgw_connect(shared->database, shared->role);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
+					PGC_S_OVERRIDE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "guarded_ddl audit writer: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "guarded_ddl: recording a denial");
+
+	for (int i = 0; i < AUDIT_NCOLUMNS; i++)
+		argtypes[i] = TEXTOID;
+	plan = SPI_prepare(audit_insert_sql, AUDIT_NCOLUMNS, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "guarded_ddl audit writer: could not prepare the insert: %s",
+			 SPI_result_code_string(SPI_result));
+
+	p = shared->data;
+	end = shared->data + shared->len;
+	for (int row = 0; row < shared->nrows && p < end; row++)
+	{
+		Datum		values[AUDIT_NCOLUMNS];
+		char		nulls[AUDIT_NCOLUMNS];
+		int			ret;
+
+		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
+		{
+			if (*p++ == 'n')
+			{
+				values[i] = (Datum) 0;
+				nulls[i] = 'n';
+			}
+			else
+			{
+				values[i] = CStringGetTextDatum(p);
+				nulls[i] = ' ';
+				p += strlen(p) + 1;
+			}
+		}
+		ret = SPI_execute_plan(plan, values, nulls, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "guarded_ddl audit writer: insert failed: %s",
+				 SPI_result_code_string(ret));
+	}
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	pg_atomic_write_u32(&shared->state, WORKER_DONE);
+	dsm_detach(seg);
+	proc_exit(0);
+}

@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Finds guarded_ddl's own objects in the current database -- by schema
+ *	  and name through the catalogs, never through search_path -- and runs
+ *	  SQL as the extension owner so that the roles the guard watches need
+ *	  no rights on its tables.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "guarded_ddl.h"
+
+/*
+ * Fill *catalog for the current database.  Returns false when guarded_ddl is
+ * not installed here (the library can be preloaded in every database) or is
+ * only half there (being created or dropped).  Costs one index probe of
+ * pg_extension and a few syscache lookups.
+ */
+bool
+guard_catalog_lookup(GuardCatalog *catalog)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+
+	memset(catalog, 0, sizeof(*catalog));
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(GUARD_EXTENSION_NAME));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_extension ext = (Form_pg_extension) GETSTRUCT(tuple);
+
+		catalog->extension_oid = ext->oid;
+		catalog->owner = ext->extowner;
+		catalog->schema_oid = ext->extnamespace;
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (!found)
+		return false;
+
+	catalog->policy_relid = get_relname_relid("policy", catalog->schema_oid);
+	catalog->backups_relid = get_relname_relid("backups", catalog->schema_oid);
+	catalog->audit_relid = get_relname_relid("audit", catalog->schema_oid);
+
+	return OidIsValid(catalog->policy_relid) &&
+		OidIsValid(catalog->backups_relid) &&
+		OidIsValid(catalog->audit_relid);
+}
+
+/*
+ * True when the guard must stand aside: switched off, binary upgrade, or
+ * guarded_ddl's own install or update script running (its DDL would
+ * otherwise be judged by a half-built guard).
+ */
+bool
+guard_should_skip(void)
+{
+	if (guard_mode == GUARD_MODE_OFF || IsBinaryUpgrade)
+		return true;
+	if (creating_extension && OidIsValid(CurrentExtensionObject))
+	{
+		char	   *name = get_extension_name(CurrentExtensionObject);
+
+		if (name != NULL && strcmp(name, GUARD_EXTENSION_NAME) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Owner of any extension, InvalidOid if it is gone. */
+Oid
+guard_extension_owner(Oid extoid)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			owner = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/* True for the tables that make up guarded_ddl itself. */
+bool
+guard_is_own_relation(Oid relid)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	char	   *nspname;
+
+	if (!OidIsValid(nsp))
+		return false;
+	nspname = get_namespace_name(nsp);
+	return nspname != NULL && strcmp(nspname, GUARD_SCHEMA_NAME) == 0;
+}
+
+/*
+ * Switch to the extension owner, with search_path pinned to pg_catalog, for
+ * SQL guarded_ddl runs on its own tables.  Security-restricted, like a
+ * maintenance command, so nothing it runs can change the session.  An error
+ * before guard_restore_user() is cleaned up by transaction abort.
+ */
+void
+guard_become_owner(const GuardCatalog *catalog, GuardOwnerContext *saved)
+{
+	GetUserIdAndSecContext(&saved->save_userid, &saved->save_sec_context);
+	SetUserIdAndSecContext(catalog->owner,
+						   saved->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	saved->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+}
+
+void
+guard_restore_user(GuardOwnerContext *saved)
+{
+	AtEOXact_GUC(false, saved->save_nestlevel);
+	SetUserIdAndSecContext(saved->save_userid, saved->save_sec_context);
+}

@@ -1,0 +1,578 @@
+/*-------------------------------------------------------------------------
+ *
+ * classify.c
+ *	  Turns a statement into intents: one per object it would destroy,
+ *	  rewrite, rename, detach, make unlogged or strip of a constraint.
+ *
+ *	  Two sources feed it.  At ddl_command_start (and in the utility hook)
+ *	  the parse tree names the targets; nothing is locked or looked up with
+ *	  a lock here, that is assess.c's job.  At sql_drop the list of objects
+ *	  PostgreSQL really dropped adds everything the statement removed as a
+ *	  side effect (CASCADE, DROP SCHEMA, DROP OWNED, DROP EXTENSION ...).
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "commands/tablecmds.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+
+#include "guarded_ddl.h"
+#include "intent.h"
+
+static void classify_drop(DropStmt *stmt, List **intents);
+static void classify_alter_table(AlterTableStmt *stmt, List **intents);
+static void classify_rename(RenameStmt *stmt, List **intents);
+static void classify_set_schema(AlterObjectSchemaStmt *stmt, List **intents);
+static void classify_enum_rename(AlterEnumStmt *stmt, List **intents);
+static void classify_truncate(TruncateStmt *stmt, List **intents);
+static GuardIntent *relation_intent(GuardOperation op, RangeVar *rv,
+									GuardRightNeeded right, LOCKMODE lockmode,
+									bool data_bearing);
+static GuardIntent *type_intent(GuardOperation op, List *names);
+static bool is_data_bearing_type(const char *object_type);
+
+/*
+ * Cheap test, run for every DDL statement: can this statement produce an
+ * intent at all?  Everything else only reaches the audit (audit = all).
+ */
+bool
+classify_is_guarded_statement(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+		case T_DropOwnedStmt:
+		case T_AlterTableStmt:
+		case T_RenameStmt:
+		case T_AlterObjectSchemaStmt:
+		case T_AlterEnumStmt:
+		case T_TruncateStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The intents a parse tree names, unresolved: relations are still RangeVars
+ * for assess.c to check, lock and probe.  Allocated in CurrentMemoryContext.
+ * Objects only known once dropped (DROP SCHEMA contents, functions, types)
+ * get their intents at sql_drop instead.
+ */
+List *
+classify_statement(Node *parsetree)
+{
+	List	   *intents = NIL;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			classify_drop((DropStmt *) parsetree, &intents);
+			break;
+		case T_AlterTableStmt:
+			classify_alter_table((AlterTableStmt *) parsetree, &intents);
+			break;
+		case T_RenameStmt:
+			classify_rename((RenameStmt *) parsetree, &intents);
+			break;
+		case T_AlterObjectSchemaStmt:
+			classify_set_schema((AlterObjectSchemaStmt *) parsetree, &intents);
+			break;
+		case T_AlterEnumStmt:
+			classify_enum_rename((AlterEnumStmt *) parsetree, &intents);
+			break;
+		case T_TruncateStmt:
+			classify_truncate((TruncateStmt *) parsetree, &intents);
+			break;
+		default:
+			break;
+	}
+	return intents;
+}
+
+/*
+ * DROP of relations that can hold rows is decided before anything runs, so
+ * the rows can still be counted.  Every other DROP is decided at sql_drop
+ * from what PostgreSQL reports as dropped.
+ */
+static void
+classify_drop(DropStmt *stmt, List **intents)
+{
+	char		relkind;
+	ListCell   *lc;
+
+	switch (stmt->removeType)
+	{
+		case OBJECT_TRIGGER:
+		case OBJECT_RULE:
+		case OBJECT_POLICY:
+			/* only of interest on guarded_ddl's own tables */
+			foreach(lc, stmt->objects)
+			{
+				List	   *names = list_copy((List *) lfirst(lc));
+				GuardIntent *intent;
+
+				if (list_length(names) < 2)
+					continue;
+				names = list_truncate(names, list_length(names) - 1);
+				intent = relation_intent(GUARD_OP_DROP,
+										 makeRangeVarFromNameList(names),
+										 GUARD_RIGHT_NONE, NoLock, false);
+				intent->only_if_self = true;
+				intent->missing_ok = true;
+				*intents = lappend(*intents, intent);
+			}
+			return;
+		case OBJECT_EXTENSION:
+			foreach(lc, stmt->objects)
+			{
+				char	   *name = strVal(lfirst(lc));
+				GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, "extension");
+
+				intent->object_name = pstrdup(name);
+				intent->object_identity = pstrdup(quote_identifier(name));
+				ObjectAddressSet(intent->address, ExtensionRelationId,
+								 get_extension_oid(name, true));
+				intent->missing = !OidIsValid(intent->address.objectId);
+				*intents = lappend(*intents, intent);
+			}
+			return;
+		case OBJECT_TABLE:
+			relkind = RELKIND_RELATION;
+			break;
+		case OBJECT_MATVIEW:
+			relkind = RELKIND_MATVIEW;
+			break;
+		case OBJECT_SEQUENCE:
+			relkind = RELKIND_SEQUENCE;
+			break;
+		default:
+			return;
+	}
+
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		GuardIntent *intent;
+
+		intent = relation_intent(GUARD_OP_DROP, rv, GUARD_RIGHT_DROP_RELATION,
+								 AccessExclusiveLock, true);
+		intent->expected_relkind = relkind;
+		*intents = lappend(*intents, intent);
+	}
+}
+
+/*
+ * Every subcommand of ALTER TABLE is classified; several destructive ones in
+ * one statement (Prisma joins DROP COLUMNs) give several intents.  The lock
+ * is the one the whole statement will take, so probing causes no upgrade.
+ */
+static void
+classify_alter_table(AlterTableStmt *stmt, List **intents)
+{
+	LOCKMODE	lockmode;
+	bool		table_data;
+	ListCell   *lc;
+
+	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_FOREIGN_TABLE)
+		return;
+
+	lockmode = AlterTableGetLockLevel(stmt->cmds);
+	/* a foreign table's rows live elsewhere */
+	table_data = (stmt->objtype == OBJECT_TABLE);
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		GuardIntent *intent = NULL;
+
+		switch (cmd->subtype)
+		{
+			case AT_DropColumn:
+				intent = relation_intent(GUARD_OP_DROP, stmt->relation,
+										 GUARD_RIGHT_OWN_RELATION, lockmode,
+										 table_data);
+				intent->object_type = "table column";
+				intent->column_name = pstrdup(cmd->name);
+				break;
+			case AT_AlterColumnType:
+				intent = relation_intent(GUARD_OP_ALTER_TYPE, stmt->relation,
+										 GUARD_RIGHT_OWN_RELATION, lockmode,
+										 table_data);
+				intent->object_type = "table column";
+				intent->column_name = pstrdup(cmd->name);
+				break;
+			case AT_SetUnLogged:
+				intent = relation_intent(GUARD_OP_SET_UNLOGGED, stmt->relation,
+										 GUARD_RIGHT_OWN_RELATION, lockmode,
+										 false);
+				break;
+			case AT_DetachPartition:
+			case AT_DetachPartitionFinalize:
+				{
+					PartitionCmd *pc = (PartitionCmd *) cmd->def;
+
+					intent = relation_intent(GUARD_OP_DETACH_PARTITION,
+											 stmt->relation,
+											 GUARD_RIGHT_OWN_RELATION,
+											 lockmode, false);
+					intent->subject = pc->name;
+					break;
+				}
+			case AT_DropConstraint:
+				intent = relation_intent(GUARD_OP_DROP_CONSTRAINT,
+										 stmt->relation,
+										 GUARD_RIGHT_OWN_RELATION, lockmode,
+										 false);
+				intent->object_type = "table constraint";
+				intent->constraint_name = pstrdup(cmd->name);
+				break;
+			case AT_DropNotNull:
+			case AT_DropIdentity:
+			case AT_DropExpression:
+				intent = relation_intent(GUARD_OP_DROP_CONSTRAINT,
+										 stmt->relation,
+										 GUARD_RIGHT_OWN_RELATION, lockmode,
+										 false);
+				intent->object_type = "table column";
+				intent->column_name = pstrdup(cmd->name);
+				break;
+			case AT_ColumnDefault:
+				/* SET DEFAULT has a def; DROP DEFAULT has none */
+				if (cmd->def != NULL)
+					break;
+				intent = relation_intent(GUARD_OP_DROP_CONSTRAINT,
+										 stmt->relation,
+										 GUARD_RIGHT_OWN_RELATION, lockmode,
+										 false);
+				intent->object_type = "table column";
+				intent->column_name = pstrdup(cmd->name);
+				break;
+			default:
+				break;
+		}
+		if (intent != NULL)
+		{
+			intent->missing_ok = stmt->missing_ok || cmd->missing_ok;
+			*intents = lappend(*intents, intent);
+		}
+	}
+
+	/* any other change to guarded_ddl's own tables is refused too */
+	if (*intents == NIL)
+	{
+		GuardIntent *intent = relation_intent(GUARD_OP_DDL, stmt->relation,
+											  GUARD_RIGHT_NONE, NoLock, false);
+
+		intent->only_if_self = true;
+		intent->missing_ok = true;
+		*intents = lappend(*intents, intent);
+	}
+}
+
+static void
+classify_rename(RenameStmt *stmt, List **intents)
+{
+	GuardIntent *intent;
+
+	switch (stmt->renameType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_SEQUENCE:
+			intent = relation_intent(GUARD_OP_RENAME, stmt->relation,
+									 GUARD_RIGHT_OWN_RELATION, NoLock, false);
+			break;
+		case OBJECT_COLUMN:
+			intent = relation_intent(GUARD_OP_RENAME, stmt->relation,
+									 GUARD_RIGHT_OWN_RELATION, NoLock, false);
+			intent->object_type = "table column";
+			intent->column_name = pstrdup(stmt->subname);
+			break;
+		case OBJECT_SCHEMA:
+			intent = guard_intent_new(GUARD_OP_RENAME, "schema");
+			intent->schema_name = pstrdup(stmt->subname);
+			intent->object_name = pstrdup(stmt->subname);
+			intent->object_identity = pstrdup(quote_identifier(stmt->subname));
+			intent->address.classId = NamespaceRelationId;
+			intent->address.objectId = get_namespace_oid(stmt->subname, true);
+			if (!OidIsValid(intent->address.objectId))
+				intent->missing = true;
+			break;
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			intent = type_intent(GUARD_OP_RENAME, castNode(List, stmt->object));
+			break;
+		default:
+			return;
+	}
+	intent->missing_ok = stmt->missing_ok;
+	*intents = lappend(*intents, intent);
+}
+
+static void
+classify_set_schema(AlterObjectSchemaStmt *stmt, List **intents)
+{
+	GuardIntent *intent;
+
+	switch (stmt->objectType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_SEQUENCE:
+			intent = relation_intent(GUARD_OP_RENAME, stmt->relation,
+									 GUARD_RIGHT_OWN_RELATION, NoLock, false);
+			break;
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			intent = type_intent(GUARD_OP_RENAME, castNode(List, stmt->object));
+			break;
+		default:
+			return;
+	}
+	intent->missing_ok = stmt->missing_ok;
+	*intents = lappend(*intents, intent);
+}
+
+/* ALTER TYPE ... RENAME VALUE; column_name carries the old value. */
+static void
+classify_enum_rename(AlterEnumStmt *stmt, List **intents)
+{
+	GuardIntent *intent;
+
+	if (stmt->oldVal == NULL)
+		return;
+	intent = type_intent(GUARD_OP_RENAME, stmt->typeName);
+	intent->column_name = pstrdup(stmt->oldVal);
+	*intents = lappend(*intents, intent);
+}
+
+/* Tables CASCADE reaches are added by the utility hook once resolved. */
+static void
+classify_truncate(TruncateStmt *stmt, List **intents)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		GuardIntent *intent;
+
+		intent = relation_intent(GUARD_OP_TRUNCATE, rv, GUARD_RIGHT_TRUNCATE,
+								 AccessExclusiveLock, true);
+		*intents = lappend(*intents, intent);
+	}
+}
+
+static GuardIntent *
+relation_intent(GuardOperation op, RangeVar *rv, GuardRightNeeded right,
+				LOCKMODE lockmode, bool data_bearing)
+{
+	GuardIntent *intent = guard_intent_new(op, "table");
+
+	intent->relation = rv;
+	intent->right = right;
+	intent->lockmode = lockmode;
+	intent->data_bearing = data_bearing;
+	return intent;
+}
+
+/*
+ * Types are resolved here by name, without a lock: renaming one destroys no
+ * data, so there is nothing to probe and nothing to hold still.
+ */
+static GuardIntent *
+type_intent(GuardOperation op, List *names)
+{
+	GuardIntent *intent = guard_intent_new(op, "type");
+	TypeName   *typename = makeTypeNameFromNameList(names);
+	Oid			typid = LookupTypeNameOid(NULL, typename, true);
+	HeapTuple	tuple;
+
+	if (!OidIsValid(typid))
+	{
+		intent->missing = true;
+		intent->object_identity = pstrdup(NameListToQuotedString(names));
+		return intent;
+	}
+	ObjectAddressSet(intent->address, TypeRelationId, typid);
+	intent->object_identity = getObjectIdentity(&intent->address, true);
+	intent->object_type = getObjectTypeDescription(&intent->address, true);
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_type typ = (Form_pg_type) GETSTRUCT(tuple);
+
+		intent->schema_name = get_namespace_name(typ->typnamespace);
+		intent->object_name = pstrdup(NameStr(typ->typname));
+		ReleaseSysCache(tuple);
+	}
+	return intent;
+}
+
+static bool
+is_data_bearing_type(const char *object_type)
+{
+	return strcmp(object_type, "table") == 0 ||
+		strcmp(object_type, "materialized view") == 0 ||
+		strcmp(object_type, "table column") == 0 ||
+		strcmp(object_type, "sequence") == 0;
+}
+
+/*
+ * One row of pg_event_trigger_dropped_objects() becomes an intent, unless
+ *	- it is a temporary object (nothing outlives the session), or
+ *	- it only existed as part of another dropped object (row type, TOAST
+ *	  table, index behind a key, owned sequence ...), or
+ *	- it was named in the statement and already decided at the start.
+ *
+ * Tables, materialized views and sequences that arrive as internal parts
+ * (partitions of a dropped parent, members of a dropped extension) still get
+ * an intent: only a verdict recorded before the drop can say they were
+ * empty, and without one they count as holding data.
+ */
+GuardIntent *
+classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
+{
+	GuardIntent *intent;
+	ListCell   *lc;
+	bool		data_bearing = is_data_bearing_type(obj->object_type);
+	GuardRelVerdict *verdict;
+
+	if (obj->is_temporary)
+		return NULL;
+
+	if (!obj->original && !obj->normal)
+	{
+		/* partitions, extension members: keep; owned sequences, parts: skip */
+		if (!data_bearing || strcmp(obj->object_type, "sequence") == 0 ||
+			strcmp(obj->object_type, "table column") == 0)
+			return NULL;
+	}
+
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *named = lfirst(lc);
+
+		if (named->address.classId == obj->address.classId &&
+			named->address.objectId == obj->address.objectId &&
+			named->address.objectSubId == obj->address.objectSubId &&
+			named->operation == GUARD_OP_DROP)
+			return NULL;
+	}
+
+	intent = guard_intent_new(GUARD_OP_DROP, obj->object_type);
+	intent->address = obj->address;
+	intent->object_identity = pstrdup(obj->object_identity);
+	intent->cascaded = !obj->original;
+	intent->data_bearing = data_bearing;
+
+	if (strcmp(obj->object_type, "table column") == 0 &&
+		list_length(obj->address_names) >= 3)
+	{
+		intent->schema_name = pstrdup(linitial(obj->address_names));
+		intent->object_name = pstrdup(lsecond(obj->address_names));
+		intent->column_name = pstrdup(lthird(obj->address_names));
+	}
+	else if (strcmp(obj->object_type, "schema") == 0)
+	{
+		intent->schema_name = obj->object_name ? pstrdup(obj->object_name) : NULL;
+		intent->object_name = obj->object_name ? pstrdup(obj->object_name) : NULL;
+	}
+	else
+	{
+		intent->schema_name = obj->schema_name ? pstrdup(obj->schema_name) : NULL;
+		intent->object_name = obj->object_name ? pstrdup(obj->object_name) : NULL;
+		if (intent->object_name == NULL && obj->address_names != NIL)
+			intent->object_name = pstrdup(llast(obj->address_names));
+	}
+
+	if (!data_bearing)
+	{
+		intent->holds_data = GUARD_DATA_NONE;
+		return intent;
+	}
+
+	/* A dropped column's table still exists and is locked by the command. */
+	if (strcmp(obj->object_type, "table column") == 0)
+	{
+		intent->data_relid = obj->address.objectId;
+		verdict = assess_lookup_verdict(stmt, obj->address.objectId);
+		if (verdict != NULL)
+		{
+			intent->holds_data = verdict->holds_data;
+			intent->row_estimate = verdict->row_estimate;
+		}
+		else
+			intent->holds_data = assess_relation(obj->address.objectId, true,
+												 &intent->row_estimate);
+		return intent;
+	}
+
+	intent->data_relid = obj->address.objectId;
+	verdict = assess_lookup_verdict(stmt, obj->address.objectId);
+	if (verdict != NULL && verdict->owned)
+		return NULL;			/* part of its table's intent */
+	if (verdict != NULL)
+	{
+		intent->holds_data = verdict->holds_data;
+		intent->row_estimate = verdict->row_estimate;
+	}
+	/* else: gone without a verdict -- UNKNOWN, treated as holding data */
+	return intent;
+}
+
+/*
+ * A table rewrite no ALTER TABLE subcommand announced (ALTER TYPE of a
+ * column type used elsewhere, SET ACCESS METHOD ...): the table is still
+ * there and locked, so it can be probed now.  NULL when already covered.
+ */
+GuardIntent *
+classify_rewrite(GuardStatement *stmt, Oid relid)
+{
+	GuardIntent *intent;
+	ListCell   *lc;
+
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *named = lfirst(lc);
+
+		if (named->data_relid == relid &&
+			(named->operation == GUARD_OP_ALTER_TYPE ||
+			 named->operation == GUARD_OP_DROP ||
+			 named->operation == GUARD_OP_SET_UNLOGGED))
+			return NULL;
+	}
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+		return NULL;
+
+	intent = guard_intent_new(GUARD_OP_ALTER_TYPE, "table");
+	ObjectAddressSet(intent->address, RelationRelationId, relid);
+	intent->object_identity = getObjectIdentity(&intent->address, true);
+	intent->object_type = getObjectTypeDescription(&intent->address, true);
+	intent->schema_name = get_namespace_name(get_rel_namespace(relid));
+	intent->object_name = get_rel_name(relid);
+	intent->data_bearing = true;
+	intent->data_relid = relid;
+	intent->holds_data = assess_relation(relid, true, &intent->row_estimate);
+	return intent;
+}

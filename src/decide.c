@@ -1,0 +1,201 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.c
+ *	  One decision per intent, from the first matching policy rule (or
+ *	  guarded_ddl.default_action for unmatched data-destroying intents), the
+ *	  newest backups, a break-glass override, and guarded_ddl.mode.
+ *
+ *	  The decision is only written into the intent here; enforce.c acts on
+ *	  it and audit.c records it.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_class.h"
+#include "utils/timestamp.h"
+
+#include "guarded_ddl.h"
+#include "intent.h"
+#include "policy.h"
+
+static void decide_backup(GuardStatement *stmt, GuardIntent *intent,
+						  const GuardRule *rule);
+static bool is_self_protected(const GuardStatement *stmt,
+							  const GuardIntent *intent);
+
+/* Decide every intent of the statement that has no decision yet. */
+void
+decide_all(GuardStatement *stmt)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *intent = lfirst(lc);
+
+		/* probes for self-protection only matter on guarded_ddl itself */
+		if (intent->only_if_self && !is_self_protected(stmt, intent))
+			continue;
+		if (intent->decision == GUARD_UNDECIDED)
+			decide_intent(stmt, intent);
+		kept = lappend(kept, intent);
+	}
+	stmt->intents = kept;
+}
+
+/*
+ * Fill intent->decision, action, policy_id, backup_id, refusal and reason.
+ * Memory for the reason comes from CurrentMemoryContext (the statement's).
+ */
+void
+decide_intent(GuardStatement *stmt, GuardIntent *intent)
+{
+	const GuardRule *rule = NULL;
+	bool		destroys = guard_intent_destroys_data(intent);
+
+	if (is_self_protected(stmt, intent))
+	{
+		intent->action = GUARD_ACTION_DENY;
+		intent->decision = GUARD_DENIED;
+		intent->refusal = GUARD_REFUSAL_SELF;
+		intent->reason = psprintf("%s %s would disable or destroy guarded_ddl itself",
+								  guard_operation_name(intent->operation),
+								  intent->object_identity);
+	}
+	else
+	{
+		rule = policy_match(&stmt->catalog, intent,
+							GetUserNameFromId(GetUserId(), false),
+							application_name ? application_name : "");
+		if (rule != NULL)
+		{
+			intent->action = rule->action;
+			intent->policy_id = rule->id;
+		}
+		else
+			intent->action = destroys ? (GuardAction) guard_default_action
+				: GUARD_ACTION_ALLOW;
+
+		switch (intent->action)
+		{
+			case GUARD_ACTION_ALLOW:
+				intent->decision = GUARD_ALLOWED;
+				break;
+			case GUARD_ACTION_WARN:
+				intent->decision = GUARD_WARNED;
+				intent->reason = rule
+					? psprintf("policy rule %lld says warn", (long long) rule->id)
+					: pstrdup("guarded_ddl.default_action is warn");
+				break;
+			case GUARD_ACTION_DENY:
+				intent->decision = GUARD_DENIED;
+				intent->refusal = GUARD_REFUSAL_RULE;
+				intent->reason = rule
+					? psprintf("denied by policy rule %lld", (long long) rule->id)
+					: pstrdup("guarded_ddl.default_action is deny");
+				break;
+			case GUARD_ACTION_REQUIRE_BACKUP:
+			case GUARD_ACTION_SOFT_DROP:
+
+				/*
+				 * soft_drop reaches this point only where the utility hook
+				 * could not move the table (not preloaded, not a plain DROP
+				 * TABLE): the data is at stake, so a backup is required.
+				 */
+				if (!destroys)
+					intent->decision = GUARD_ALLOWED;
+				else
+					decide_backup(stmt, intent, rule);
+				break;
+		}
+	}
+
+	if (intent->decision != GUARD_DENIED)
+		return;
+
+	if (guard_override_active())
+	{
+		intent->decision = GUARD_OVERRIDDEN;
+		intent->reason = pstrdup(guard_override_reason);
+	}
+	else if (guard_mode == GUARD_MODE_WARN)
+	{
+		intent->decision = GUARD_WARNED;
+		intent->reason = psprintf("would be refused: %s", intent->reason);
+	}
+}
+
+/* require_backup: allowed only with a backup younger than the max age. */
+static void
+decide_backup(GuardStatement *stmt, GuardIntent *intent, const GuardRule *rule)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	double		max_age_secs;
+	bool		verified = (rule != NULL && rule->require_verified);
+	int64		candidate;
+	TimestampTz finished;
+
+	backup_load(stmt);
+
+	if (rule != NULL && rule->backup_max_age_secs > 0)
+		max_age_secs = rule->backup_max_age_secs;
+	else
+		max_age_secs = (double) guard_backup_max_age * 60.0;
+
+	candidate = verified ? stmt->backups.verified_id : stmt->backups.newest_id;
+	finished = verified ? stmt->backups.verified_finished
+		: stmt->backups.newest_finished;
+
+	if (candidate != 0 &&
+		finished >= now - (TimestampTz) (max_age_secs * USECS_PER_SEC))
+	{
+		intent->decision = GUARD_ALLOWED;
+		intent->backup_id = candidate;
+		return;
+	}
+
+	intent->decision = GUARD_DENIED;
+	intent->refusal = GUARD_REFUSAL_NO_BACKUP;
+	if (candidate == 0)
+		intent->reason = psprintf("no %sbackup is recorded",
+								  verified ? "restore-tested " : "");
+	else
+		intent->reason = psprintf("the newest %sbackup (id %lld) is older than %s",
+								  verified ? "restore-tested " : "",
+								  (long long) candidate,
+								  max_age_secs >= 3600 && ((int64) max_age_secs) % 3600 == 0
+								  ? psprintf("%lld h", (long long) max_age_secs / 3600)
+								  : psprintf("%lld min", (long long) max_age_secs / 60));
+}
+
+/*
+ * Dropping guarded_ddl would take the audit with it; altering its tables or
+ * triggers would blind it.  Its own update scripts never get here
+ * (guard_should_skip).
+ */
+static bool
+is_self_protected(const GuardStatement *stmt, const GuardIntent *intent)
+{
+	if (intent->address.classId == ExtensionRelationId)
+		return intent->address.objectId == stmt->catalog.extension_oid;
+	if (intent->address.classId == NamespaceRelationId)
+		return intent->address.objectId == stmt->catalog.schema_oid;
+	if (intent->address.classId == RelationRelationId &&
+		OidIsValid(intent->address.objectId) &&
+		get_rel_namespace(intent->address.objectId) == stmt->catalog.schema_oid)
+		return true;
+	if (OidIsValid(intent->data_relid) &&
+		get_rel_namespace(intent->data_relid) == stmt->catalog.schema_oid)
+		return true;
+	return false;
+}

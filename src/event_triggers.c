@@ -1,0 +1,322 @@
+/*-------------------------------------------------------------------------
+ *
+ * event_triggers.c
+ *	  The four event trigger functions: thin glue that runs the pipeline
+ *
+ *	  ddl_command_start  classify -> assess -> decide -> enforce -> (restore point)
+ *	  table_rewrite      classify the rewrite -> decide -> enforce
+ *	  sql_drop           classify what was really dropped -> decide -> enforce
+ *	  ddl_command_end    record the audit rows
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "tcop/cmdtag.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "guarded_ddl.h"
+#include "intent.h"
+
+PG_FUNCTION_INFO_V1(guarded_ddl_ddl_command_start);
+PG_FUNCTION_INFO_V1(guarded_ddl_sql_drop);
+PG_FUNCTION_INFO_V1(guarded_ddl_table_rewrite);
+PG_FUNCTION_INFO_V1(guarded_ddl_ddl_command_end);
+
+static EventTriggerData *event_data(FunctionCallInfo fcinfo);
+static GuardStatement *statement_for_event(EventTriggerData *trigdata);
+static List *read_dropped_objects(GuardStatement *stmt);
+static void audit_other_commands(GuardStatement *stmt);
+static Oid	rewrite_relid(void);
+
+/*
+ * Before the command runs: decide everything the parse tree names, so a
+ * refused statement does no work at all.
+ */
+Datum
+guarded_ddl_ddl_command_start(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = event_data(fcinfo);
+	GuardCatalog catalog;
+	GuardStatement *stmt;
+	MemoryContext oldcxt;
+
+	if (guard_should_skip() || !classify_is_guarded_statement(trigdata->parsetree))
+		PG_RETURN_VOID();
+	/* the hook may have judged this very statement already */
+	if (statement_find(trigdata->parsetree) != NULL)
+		PG_RETURN_VOID();
+	if (!guard_catalog_lookup(&catalog))
+		PG_RETURN_VOID();
+
+	stmt = statement_push(trigdata->parsetree,
+						  GetCommandTagName(trigdata->tag), &catalog);
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+
+	stmt->intents = classify_statement(trigdata->parsetree);
+	assess_statement(stmt, trigdata->parsetree);
+	decide_all(stmt);
+	enforce_statement(stmt);
+	audit_prepare_statement(stmt);
+
+	MemoryContextSwitchTo(oldcxt);
+	PG_RETURN_VOID();
+}
+
+/*
+ * A table is about to be rewritten.  ALTER COLUMN TYPE was decided at the
+ * start; a rewrite nothing announced is decided now.
+ */
+Datum
+guarded_ddl_table_rewrite(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = event_data(fcinfo);
+	GuardStatement *stmt;
+	GuardIntent *intent;
+	MemoryContext oldcxt;
+	Oid			relid;
+
+	if (guard_should_skip())
+		PG_RETURN_VOID();
+	stmt = statement_for_event(trigdata);
+	if (stmt == NULL)
+		PG_RETURN_VOID();
+
+	relid = rewrite_relid();
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	intent = classify_rewrite(stmt, relid);
+	if (intent != NULL)
+	{
+		stmt->intents = lappend(stmt->intents, intent);
+		decide_all(stmt);
+		enforce_statement(stmt);
+		audit_prepare_statement(stmt);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	PG_RETURN_VOID();
+}
+
+/*
+ * The objects are gone from the catalogs.  Everything the statement really
+ * dropped that was not decided at the start -- CASCADE victims, schema
+ * contents, an extension's tables -- is decided now, failing closed for data
+ * nobody could probe beforehand.
+ */
+Datum
+guarded_ddl_sql_drop(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = event_data(fcinfo);
+	GuardStatement *stmt;
+	MemoryContext oldcxt;
+	List	   *dropped;
+	ListCell   *lc;
+
+	if (guard_should_skip())
+		PG_RETURN_VOID();
+	stmt = statement_for_event(trigdata);
+	if (stmt == NULL)
+		PG_RETURN_VOID();
+
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	dropped = read_dropped_objects(stmt);
+	foreach(lc, dropped)
+	{
+		GuardIntent *intent = classify_dropped_object(stmt, lfirst(lc));
+
+		if (intent != NULL)
+			stmt->intents = lappend(stmt->intents, intent);
+	}
+	decide_all(stmt);
+	enforce_statement(stmt);
+	audit_prepare_statement(stmt);
+	MemoryContextSwitchTo(oldcxt);
+	PG_RETURN_VOID();
+}
+
+/* The command succeeded: its intents go to the audit, in its transaction. */
+Datum
+guarded_ddl_ddl_command_end(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = event_data(fcinfo);
+	GuardStatement *stmt = statement_find(trigdata->parsetree);
+	GuardCatalog catalog;
+	MemoryContext oldcxt;
+
+	if (guard_should_skip())
+	{
+		if (stmt != NULL)
+			statement_pop(stmt);
+		PG_RETURN_VOID();
+	}
+
+	if (stmt == NULL)
+	{
+		if (guard_audit_level != GUARD_AUDIT_ALL || !guard_catalog_lookup(&catalog))
+			PG_RETURN_VOID();
+		stmt = statement_push(trigdata->parsetree,
+							  GetCommandTagName(trigdata->tag), &catalog);
+	}
+
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	audit_record_statement(stmt);
+	if (stmt->intents == NIL && guard_audit_level == GUARD_AUDIT_ALL)
+		audit_other_commands(stmt);
+	MemoryContextSwitchTo(oldcxt);
+	statement_pop(stmt);
+	PG_RETURN_VOID();
+}
+
+static EventTriggerData *
+event_data(FunctionCallInfo fcinfo)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function must be called as an event trigger")));
+	return (EventTriggerData *) fcinfo->context;
+}
+
+/*
+ * The statement a mid-command event belongs to; created on the spot for
+ * commands ddl_command_start had no reason to look at.
+ */
+static GuardStatement *
+statement_for_event(EventTriggerData *trigdata)
+{
+	GuardStatement *stmt = statement_find(trigdata->parsetree);
+	GuardCatalog catalog;
+
+	if (stmt != NULL)
+		return stmt;
+	if (!guard_catalog_lookup(&catalog))
+		return NULL;
+	return statement_push(trigdata->parsetree,
+						  GetCommandTagName(trigdata->tag), &catalog);
+}
+
+/*
+ * pg_event_trigger_dropped_objects(), copied into the statement's memory.
+ * Everything is schema-qualified: search_path cannot redirect it.
+ */
+static List *
+read_dropped_objects(GuardStatement *stmt)
+{
+	List	   *result = NIL;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	ret = SPI_execute("SELECT classid, objid, objsubid, original, normal,"
+					  "       is_temporary, object_type, schema_name,"
+					  "       object_name, object_identity, address_names"
+					  "  FROM pg_catalog.pg_event_trigger_dropped_objects()",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "guarded_ddl: could not read the dropped objects: %s",
+			 SPI_result_code_string(ret));
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		GuardDroppedObject *obj;
+		MemoryContext oldcxt;
+		bool		isnull;
+		Datum		names;
+
+		oldcxt = MemoryContextSwitchTo(stmt->context);
+		obj = palloc0(sizeof(GuardDroppedObject));
+		obj->address.classId = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+		obj->address.objectId = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
+		obj->address.objectSubId = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
+		obj->original = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
+		obj->normal = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+		obj->is_temporary = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
+		obj->object_type = SPI_getvalue(tuple, desc, 7);
+		obj->schema_name = SPI_getvalue(tuple, desc, 8);
+		obj->object_name = SPI_getvalue(tuple, desc, 9);
+		obj->object_identity = SPI_getvalue(tuple, desc, 10);
+		if (obj->object_type == NULL)
+			obj->object_type = "?";
+		if (obj->object_identity == NULL)
+			obj->object_identity = "?";
+
+		names = SPI_getbinval(tuple, desc, 11, &isnull);
+		if (!isnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(names);
+			Datum	   *elems;
+			bool	   *elemnulls;
+			int			nelems;
+
+			deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &elemnulls, &nelems);
+			for (int j = 0; j < nelems; j++)
+				obj->address_names = lappend(obj->address_names,
+											 elemnulls[j] ? pstrdup("")
+											 : TextDatumGetCString(elems[j]));
+		}
+		result = lappend(result, obj);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	SPI_finish();
+	return result;
+}
+
+/* audit = all: one row per object the command created or changed. */
+static void
+audit_other_commands(GuardStatement *stmt)
+{
+	List	   *objects = NIL;
+	ListCell   *lc;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	ret = SPI_execute("SELECT object_type, object_identity, schema_name"
+					  "  FROM pg_catalog.pg_event_trigger_ddl_commands()",
+					  true, 0);
+	if (ret == SPI_OK_SELECT)
+	{
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
+			char	  **row = palloc(sizeof(char *) * 3);
+
+			row[0] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			row[1] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			row[2] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+			objects = lappend(objects, row);
+			MemoryContextSwitchTo(oldcxt);
+		}
+	}
+	SPI_finish();
+
+	if (objects == NIL)
+		objects = list_make1(palloc0(sizeof(char *) * 3));
+	foreach(lc, objects)
+	{
+		char	  **row = lfirst(lc);
+
+		audit_record_command(stmt, row[0], row[1], row[2]);
+	}
+}
+
+/* pg_event_trigger_table_rewrite_oid() takes no arguments and no flinfo. */
+static Oid
+rewrite_relid(void)
+{
+	LOCAL_FCINFO(fc, 0);
+
+	InitFunctionCallInfoData(*fc, NULL, 0, InvalidOid, NULL, NULL);
+	return DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fc));
+}

@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy.h
+ *	  A cached rule of guarded_ddl.policy, and how to find the one that
+ *	  decides an intent.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef GUARDED_DDL_POLICY_H
+#define GUARDED_DDL_POLICY_H
+
+#include "guarded_ddl.h"
+#include "intent.h"
+
+typedef struct GuardRule
+{
+	int64		id;
+	int32		priority;
+	int			rank;			/* position in (priority, id) order */
+	bool		any_operation;
+	GuardOperation operation;
+	/* patterns; NULL means '*' */
+	char	   *object_type;
+	char	   *schema_name;
+	char	   *object_name;
+	char	   *column_name;
+	char	   *role_name;
+	char	   *application_name;
+	GuardAction action;
+	double		backup_max_age_secs;	/* < 0: use the setting */
+	bool		require_verified;
+	bool		has_expiry;
+	TimestampTz expires_at;
+} GuardRule;
+
+extern const GuardRule *policy_match(const GuardCatalog *catalog,
+									 const GuardIntent *intent,
+									 const char *role,
+									 const char *application);
+extern int	policy_rule_total(const GuardCatalog *catalog);
+
+#endif							/* GUARDED_DDL_POLICY_H */

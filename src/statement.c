@@ -1,0 +1,140 @@
+/*-------------------------------------------------------------------------
+ *
+ * statement.c
+ *	  Lifetime of the GuardStatement a DDL command is judged in.
+ *
+ *	  The events of one command (ddl_command_start, table_rewrite,
+ *	  sql_drop, ddl_command_end, and the utility hook before them) run at
+ *	  different times; they meet in one GuardStatement, found by the parse
+ *	  tree they all receive.  Commands nest (DDL run by DDL), so statements
+ *	  form a stack.  A command that fails never reaches ddl_command_end:
+ *	  transaction and subtransaction abort discard its statement.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "mb/pg_wchar.h"
+#include "tcop/tcopprot.h"
+#include "utils/memutils.h"
+
+#include "guarded_ddl.h"
+#include "intent.h"
+
+/* Statement text kept for the audit is cut at this many bytes. */
+#define GUARD_MAX_QUERY_TEXT 65536
+
+static GuardStatement *statement_stack = NULL;
+static bool callbacks_registered = false;
+
+/* Set by the utility hook: the exact text of the statement being run. */
+const char *guard_current_query_text = NULL;
+
+static void statement_xact_callback(XactEvent event, void *arg);
+static void statement_subxact_callback(SubXactEvent event,
+									   SubTransactionId mySubid,
+									   SubTransactionId parentSubid,
+									   void *arg);
+
+/*
+ * Begin judging a command.  The statement lives in its own context under
+ * TopMemoryContext: a command with CONCURRENTLY commits in the middle, and
+ * its statement must survive that.
+ */
+GuardStatement *
+statement_push(void *key, const char *command_tag, const GuardCatalog *catalog)
+{
+	MemoryContext context;
+	GuardStatement *stmt;
+	const char *text;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(statement_xact_callback, NULL);
+		RegisterSubXactCallback(statement_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+
+	context = AllocSetContextCreate(TopMemoryContext, "guarded_ddl statement",
+									ALLOCSET_SMALL_SIZES);
+	stmt = MemoryContextAllocZero(context, sizeof(GuardStatement));
+	stmt->context = context;
+	stmt->key = key;
+	stmt->command_tag = MemoryContextStrdup(context, command_tag);
+	stmt->catalog = *catalog;
+	stmt->subid = GetCurrentSubTransactionId();
+	stmt->wal_lsn = RecoveryInProgress() ? InvalidXLogRecPtr
+		: GetXLogInsertRecPtr();
+
+	text = guard_current_query_text ? guard_current_query_text
+		: debug_query_string;
+	if (text != NULL)
+	{
+		size_t		len = strlen(text);
+
+		if (len > GUARD_MAX_QUERY_TEXT)
+			len = pg_mbcliplen(text, len, GUARD_MAX_QUERY_TEXT);
+		stmt->query_text = MemoryContextAlloc(context, len + 1);
+		memcpy(stmt->query_text, text, len);
+		stmt->query_text[len] = '\0';
+	}
+
+	stmt->outer = statement_stack;
+	statement_stack = stmt;
+	return stmt;
+}
+
+/* The statement of the command with this parse tree, if it is on top. */
+GuardStatement *
+statement_find(void *key)
+{
+	if (statement_stack != NULL && statement_stack->key == key)
+		return statement_stack;
+	return NULL;
+}
+
+/* Done with a command: drop it and everything nested above it. */
+void
+statement_pop(GuardStatement *stmt)
+{
+	while (statement_stack != NULL)
+	{
+		GuardStatement *top = statement_stack;
+
+		statement_stack = top->outer;
+		MemoryContextDelete(top->context);
+		if (top == stmt)
+			break;
+	}
+}
+
+static void
+statement_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			while (statement_stack != NULL)
+				statement_pop(statement_stack);
+			guard_current_query_text = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+/* Commands started inside a rolled-back subtransaction are over. */
+static void
+statement_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						   SubTransactionId parentSubid, void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (statement_stack != NULL && statement_stack->subid >= mySubid)
+		statement_pop(statement_stack);
+}

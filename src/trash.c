@@ -1,0 +1,12 @@
+/*-------------------------------------------------------------------------
+ *
+ * trash.c
+ *	  The recycle bin: soft_drop moves a dropped table to guarded_ddl_trash.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "guarded_ddl.h"
