@@ -28,6 +28,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/dependency.h"
+#include "catalog/heap.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
@@ -78,6 +79,7 @@ static void assess_relations_where(GuardStatement *stmt, AttrNumber attno,
 								   Oid value);
 static void assess_extension_members(GuardStatement *stmt, Oid extoid);
 static void assess_relid_list(GuardStatement *stmt, List *relids);
+static void assess_truncate_cascade(GuardStatement *stmt);
 static GuardDataVerdict assess_relation_tree(GuardStatement *stmt, Oid relid,
 											 LOCKMODE lockmode, int64 *rows);
 
@@ -131,6 +133,9 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 			}
 		}
 	}
+	else if (IsA(parsetree, TruncateStmt) &&
+			 ((TruncateStmt *) parsetree)->behavior == DROP_CASCADE)
+		assess_truncate_cascade(stmt);
 	else if (IsA(parsetree, DropOwnedStmt))
 	{
 		DropOwnedStmt *owned = (DropOwnedStmt *) parsetree;
@@ -157,8 +162,18 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 	char		relkind;
 	Form_pg_class classform;
 	HeapTuple	tuple;
+	LOCKMODE	lockmode = intent->lockmode;
 
-	relid = RangeVarGetRelidExtended(intent->relation, intent->lockmode,
+	/*
+	 * guarded_ddl's own tables are refused before any lock: the worker that
+	 * records the refusal must be able to write the audit.
+	 */
+	relid = RangeVarGetRelid(intent->relation, NoLock, true);
+	if (OidIsValid(relid) &&
+		get_rel_namespace(relid) == stmt->catalog.schema_oid)
+		lockmode = NoLock;
+
+	relid = RangeVarGetRelidExtended(intent->relation, lockmode,
 									 RVR_MISSING_OK, check_right_callback,
 									 intent);
 	if (!OidIsValid(relid))
@@ -238,7 +253,13 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 		return;
 	}
 
-	if (intent->is_temporary || !intent->data_bearing)
+	/* temporary objects take nothing with them that outlives the session */
+	if (intent->is_temporary)
+	{
+		intent->missing = true;
+		return;
+	}
+	if (!intent->data_bearing)
 	{
 		intent->holds_data = GUARD_DATA_NONE;
 		return;
@@ -247,9 +268,19 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 		intent->operation != GUARD_OP_ALTER_TYPE &&
 		intent->operation != GUARD_OP_TRUNCATE)
 		return;
+	if (lockmode == NoLock)
+		return;					/* own table: refused without a probe */
 
-	intent->holds_data = assess_relation_tree(stmt, relid, intent->lockmode,
-											  &intent->row_estimate);
+	if (!intent->relation->inh && relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		/* ONLY: the children keep their rows */
+		intent->holds_data = assess_relation(relid, true, &intent->row_estimate);
+		assess_record_verdict(stmt, relid, intent->holds_data,
+							  intent->row_estimate);
+	}
+	else
+		intent->holds_data = assess_relation_tree(stmt, relid, intent->lockmode,
+												  &intent->row_estimate);
 }
 
 /*
@@ -607,6 +638,9 @@ assess_relid_list(GuardStatement *stmt, List *relids)
 
 		if (assess_lookup_verdict(stmt, relid) != NULL)
 			continue;
+		/* never lock guarded_ddl's own tables: the audit worker needs them */
+		if (get_rel_namespace(relid) == stmt->catalog.schema_oid)
+			continue;
 		LockRelationOid(relid, AccessExclusiveLock);
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 		{
@@ -626,6 +660,76 @@ assess_relid_list(GuardStatement *stmt, List *relids)
 				 sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &tableid, &colid)))
 				verdict->owned = true;
 		}
+	}
+}
+
+/*
+ * TRUNCATE ... CASCADE also empties every table that references a truncated
+ * one by foreign key, transitively, as ExecuteTruncate does.  Each becomes a
+ * cascaded truncate intent, locked and probed like the named ones; tables
+ * the caller may not truncate are left for the command to refuse.
+ */
+static void
+assess_truncate_cascade(GuardStatement *stmt)
+{
+	List	   *seen = NIL;
+	List	   *frontier = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *intent = lfirst(lc);
+
+		if (OidIsValid(intent->data_relid))
+		{
+			seen = list_append_unique_oid(seen, intent->data_relid);
+			frontier = list_append_unique_oid(frontier, intent->data_relid);
+		}
+	}
+
+	while (frontier != NIL)
+	{
+		List	   *next = NIL;
+
+		foreach(lc, heap_truncate_find_FKs(frontier))
+		{
+			Oid			relid = lfirst_oid(lc);
+			GuardIntent *intent;
+			HeapTuple	tuple;
+
+			if (list_member_oid(seen, relid))
+				continue;
+			seen = lappend_oid(seen, relid);
+			next = lappend_oid(next, relid);
+
+			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+				continue;
+			LockRelationOid(relid, AccessExclusiveLock);
+			tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+			if (!HeapTupleIsValid(tuple))
+				continue;
+			intent = guard_intent_new(GUARD_OP_TRUNCATE, "table");
+			intent->schema_name =
+				get_namespace_name(((Form_pg_class) GETSTRUCT(tuple))->relnamespace);
+			intent->object_name =
+				pstrdup(NameStr(((Form_pg_class) GETSTRUCT(tuple))->relname));
+			intent->is_temporary =
+				((Form_pg_class) GETSTRUCT(tuple))->relpersistence == RELPERSISTENCE_TEMP;
+			ReleaseSysCache(tuple);
+			if (intent->is_temporary)
+				continue;
+			ObjectAddressSet(intent->address, RelationRelationId, relid);
+			intent->object_identity = getObjectIdentity(&intent->address, true);
+			intent->object_type = getObjectTypeDescription(&intent->address, true);
+			intent->cascaded = true;
+			intent->data_bearing = true;
+			intent->data_relid = relid;
+			intent->holds_data = assess_relation_tree(stmt, relid,
+													  AccessExclusiveLock,
+													  &intent->row_estimate);
+			stmt->intents = lappend(stmt->intents, intent);
+		}
+		frontier = next;
 	}
 }
 

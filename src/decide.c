@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_event_trigger.h"
 #include "catalog/pg_extension.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -68,8 +69,7 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 		intent->action = GUARD_ACTION_DENY;
 		intent->decision = GUARD_DENIED;
 		intent->refusal = GUARD_REFUSAL_SELF;
-		intent->reason = psprintf("%s %s would disable or destroy guarded_ddl itself",
-								  guard_operation_name(intent->operation),
+		intent->reason = psprintf("%s belongs to guarded_ddl itself",
 								  intent->object_identity);
 	}
 	else
@@ -186,6 +186,8 @@ decide_backup(GuardStatement *stmt, GuardIntent *intent, const GuardRule *rule)
 static bool
 is_self_protected(const GuardStatement *stmt, const GuardIntent *intent)
 {
+	if (intent->address.classId == EventTriggerRelationId)
+		return true;			/* only guarded_ddl's own ever get here */
 	if (intent->address.classId == ExtensionRelationId)
 		return intent->address.objectId == stmt->catalog.extension_oid;
 	if (intent->address.classId == NamespaceRelationId)

@@ -166,7 +166,9 @@ describe_data(const GuardIntent *intent)
 		case GUARD_DATA_PRESENT:
 			if (strcmp(intent->object_type, "sequence") == 0)
 				return "It has handed out values.";
-			if (intent->row_estimate > 0)
+			if (intent->row_estimate == 1)
+				return psprintf("%s holds about 1 row.", what);
+			if (intent->row_estimate > 1)
 				return psprintf("%s holds about %lld rows.", what,
 								(long long) intent->row_estimate);
 			return psprintf("%s holds rows.", what);

@@ -10,3 +10,13 @@
 #include "postgres.h"
 
 #include "guarded_ddl.h"
+#include "trash.h"
+
+bool
+trash_soft_drop(PlannedStmt *pstmt, const char *queryString,
+				ProcessUtilityContext context, ParamListInfo params,
+				QueryEnvironment *queryEnv, DestReceiver *dest,
+				QueryCompletion *qc)
+{
+	return false;
+}

@@ -1,9 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * utility_hook.c
- *	  The ProcessUtility hook, installed only when the library is preloaded.
- *	  It sees what event triggers cannot: TRUNCATE, DROP DATABASE and
- *	  commands on event triggers.
+ *	  The ProcessUtility hook, installed only when the library is preloaded
+ *	  (shared_preload_libraries or session_preload_libraries).  It sees what
+ *	  event triggers cannot:
+ *
+ *	  TRUNCATE               classify -> assess -> decide -> enforce, audit after
+ *	  DROP DATABASE          refused for protected databases unless allowed
+ *	  ALTER/DROP EVENT TRIGGER on guarded_ddl's own triggers: refused unless
+ *							 overridden
+ *	  DROP TABLE + soft_drop the table moves to the recycle bin (trash.c)
+ *
+ *	  It always chains to the previous hook, and does nothing but remember
+ *	  the statement text in databases without the extension (DROP DATABASE
+ *	  is the exception: it is issued from another database by nature).
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -11,10 +21,19 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_event_trigger.h"
+#include "commands/trigger.h"
+#include "commands/dbcommands.h"
+#include "commands/event_trigger.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/varlena.h"
 
 #include "guarded_ddl.h"
 #include "intent.h"
+#include "trash.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -24,6 +43,11 @@ static void guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								 ParamListInfo params,
 								 QueryEnvironment *queryEnv,
 								 DestReceiver *dest, QueryCompletion *qc);
+static GuardStatement *judge_truncate(TruncateStmt *stmt);
+static void judge_drop_database(DropdbStmt *stmt);
+static GuardStatement *judge_event_trigger_change(Node *parsetree);
+static const char *own_event_trigger_named(Node *parsetree,
+										   GuardOperation *op);
 
 void
 utility_hook_install(void)
@@ -34,10 +58,10 @@ utility_hook_install(void)
 }
 
 static void
-guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-					 bool readOnlyTree, ProcessUtilityContext context,
-					 ParamListInfo params, QueryEnvironment *queryEnv,
-					 DestReceiver *dest, QueryCompletion *qc)
+run_previous_hook(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
 {
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
@@ -45,4 +69,261 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+}
+
+/*
+ * Judge what event triggers cannot see, then run the statement down the
+ * chain, then audit what was allowed.  The exact text of the statement is
+ * made available to the audit for the event triggers that fire inside.
+ */
+static void
+guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					 bool readOnlyTree, ProcessUtilityContext context,
+					 ParamListInfo params, QueryEnvironment *queryEnv,
+					 DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	const char *save_query_text = guard_current_query_text;
+	char	   *query_text = NULL;
+	GuardStatement *volatile stmt = NULL;
+	volatile bool handled = false;
+
+	if (queryString != NULL && pstmt->stmt_location >= 0 &&
+		pstmt->stmt_len > 0 &&
+		pstmt->stmt_location + pstmt->stmt_len <= (int) strlen(queryString))
+		query_text = pnstrdup(queryString + pstmt->stmt_location,
+							  pstmt->stmt_len);
+	else if (queryString != NULL)
+		query_text = pstrdup(queryString);
+
+	guard_current_query_text = query_text;
+	PG_TRY();
+	{
+		if (!guard_should_skip() && IsUnderPostmaster)
+		{
+			switch (nodeTag(parsetree))
+			{
+				case T_TruncateStmt:
+					stmt = judge_truncate((TruncateStmt *) parsetree);
+					break;
+				case T_DropdbStmt:
+					judge_drop_database((DropdbStmt *) parsetree);
+					break;
+				case T_AlterEventTrigStmt:
+				case T_AlterOwnerStmt:
+				case T_RenameStmt:
+				case T_DropStmt:
+					stmt = judge_event_trigger_change(parsetree);
+					if (stmt == NULL && IsA(parsetree, DropStmt))
+						handled = trash_soft_drop(pstmt, queryString, context,
+												  params, queryEnv, dest, qc);
+					break;
+				default:
+					break;
+			}
+		}
+
+		if (!handled)
+			run_previous_hook(pstmt, queryString, readOnlyTree, context,
+							  params, queryEnv, dest, qc);
+
+		/* no ddl_command_end for these: audit here, in the transaction */
+		if (stmt != NULL)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
+
+			audit_record_statement(stmt);
+			MemoryContextSwitchTo(oldcxt);
+			statement_pop(stmt);
+		}
+	}
+	PG_FINALLY();
+	{
+		guard_current_query_text = save_query_text;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * TRUNCATE of every listed table and every table CASCADE reaches, decided
+ * like any other intent.  Returns the statement to audit after it ran, or
+ * NULL where guarded_ddl is not installed.
+ */
+static GuardStatement *
+judge_truncate(TruncateStmt *parsetree)
+{
+	GuardCatalog catalog;
+	GuardStatement *stmt;
+	MemoryContext oldcxt;
+
+	if (!guard_catalog_lookup(&catalog))
+		return NULL;
+
+	stmt = statement_push(parsetree, "TRUNCATE TABLE", &catalog);
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	stmt->intents = classify_statement((Node *) parsetree);
+	assess_statement(stmt, (Node *) parsetree);
+	decide_all(stmt);
+	enforce_statement(stmt);
+	audit_prepare_statement(stmt);
+	MemoryContextSwitchTo(oldcxt);
+	return stmt;
+}
+
+/*
+ * DROP DATABASE cannot be undone and runs outside any transaction: refuse it
+ * for every database guarded_ddl.protected_databases matches, unless this
+ * session named that very database in guarded_ddl.allow_drop_database.
+ * Settings only, so it works from any database.  Always logged.
+ */
+static void
+judge_drop_database(DropdbStmt *stmt)
+{
+	char	   *rawstring;
+	List	   *patterns;
+	ListCell   *lc;
+	const char *matched = NULL;
+	const char *user = GetUserNameFromId(GetUserId(), false);
+
+	if (!OidIsValid(get_database_oid(stmt->dbname, true)))
+		return;					/* the command reports it (or skips) */
+
+	rawstring = pstrdup(guard_protected_databases ? guard_protected_databases : "");
+	if (!SplitGUCList(rawstring, ',', &patterns))
+		patterns = list_make1(pstrdup("*"));	/* unparsable: protect all */
+	foreach(lc, patterns)
+	{
+		if (glob_match((const char *) lfirst(lc), stmt->dbname))
+		{
+			matched = lfirst(lc);
+			break;
+		}
+	}
+
+	if (matched == NULL ||
+		(guard_allow_drop_database != NULL &&
+		 strcmp(guard_allow_drop_database, stmt->dbname) == 0))
+	{
+		ereport(LOG,
+				(errmsg("guarded_ddl: allowing DROP DATABASE %s by %s%s",
+						quote_identifier(stmt->dbname), user,
+						matched ? " (named in guarded_ddl.allow_drop_database)" : "")));
+		return;
+	}
+
+	ereport(LOG,
+			(errmsg("guarded_ddl: refused DROP DATABASE %s by %s",
+					quote_identifier(stmt->dbname), user)));
+	ereport(ERROR,
+			(errcode(ERRCODE_GUARD_PROTECTED_DATABASE),
+			 errmsg("refusing to drop database \"%s\"", stmt->dbname),
+			 errdetail("guarded_ddl.protected_databases matches it (pattern \"%s\").",
+					   matched),
+			 errhint("A superuser may run SET guarded_ddl.allow_drop_database = %s first, in this session, if the database really must go.",
+					 quote_literal_cstr(stmt->dbname))));
+}
+
+/*
+ * ALTER EVENT TRIGGER (other than ENABLE ALWAYS), ALTER ... OWNER, RENAME
+ * and DROP of guarded_ddl's own event triggers would switch the guard off:
+ * a self-protection intent, refused unless overridden.  Only for roles that
+ * may change the trigger at all; others get PostgreSQL's own error.
+ */
+static GuardStatement *
+judge_event_trigger_change(Node *parsetree)
+{
+	GuardCatalog catalog;
+	GuardStatement *stmt;
+	GuardIntent *intent;
+	GuardOperation op;
+	const char *name;
+	Oid			evtoid;
+	MemoryContext oldcxt;
+
+	name = own_event_trigger_named(parsetree, &op);
+	if (name == NULL || !guard_catalog_lookup(&catalog))
+		return NULL;
+	evtoid = get_event_trigger_oid(name, true);
+	if (!OidIsValid(evtoid) || !gd_event_trigger_ownercheck(evtoid, GetUserId()))
+		return NULL;
+
+	stmt = statement_push(parsetree, GetCommandTagName(CreateCommandTag(parsetree)),
+						  &catalog);
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	intent = guard_intent_new(op, "event trigger");
+	ObjectAddressSet(intent->address, EventTriggerRelationId, evtoid);
+	intent->object_name = pstrdup(name);
+	intent->object_identity = pstrdup(quote_identifier(name));
+	stmt->intents = list_make1(intent);
+	decide_all(stmt);
+	enforce_statement(stmt);
+	MemoryContextSwitchTo(oldcxt);
+	return stmt;
+}
+
+/* The name of one of guarded_ddl's event triggers the statement changes. */
+static const char *
+own_event_trigger_named(Node *parsetree, GuardOperation *op)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterEventTrigStmt:
+			{
+				AlterEventTrigStmt *stmt = (AlterEventTrigStmt *) parsetree;
+
+				if (stmt->tgenabled == TRIGGER_FIRES_ALWAYS)
+					return NULL;
+				names = list_make1(stmt->trigname);
+				*op = GUARD_OP_DDL;
+				break;
+			}
+		case T_AlterOwnerStmt:
+			{
+				AlterOwnerStmt *stmt = (AlterOwnerStmt *) parsetree;
+
+				if (stmt->objectType != OBJECT_EVENT_TRIGGER)
+					return NULL;
+				names = list_make1(strVal(stmt->object));
+				*op = GUARD_OP_DDL;
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType != OBJECT_EVENT_TRIGGER)
+					return NULL;
+				names = list_make1(strVal(stmt->object));
+				*op = GUARD_OP_RENAME;
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) parsetree;
+
+				if (stmt->removeType != OBJECT_EVENT_TRIGGER)
+					return NULL;
+				foreach(lc, stmt->objects)
+					names = lappend(names, strVal(lfirst(lc)));
+				*op = GUARD_OP_DROP;
+				break;
+			}
+		default:
+			return NULL;
+	}
+
+	foreach(lc, names)
+	{
+		const char *name = lfirst(lc);
+
+		if (strcmp(name, "guarded_ddl_ddl_command_start") == 0 ||
+			strcmp(name, "guarded_ddl_sql_drop") == 0 ||
+			strcmp(name, "guarded_ddl_table_rewrite") == 0 ||
+			strcmp(name, "guarded_ddl_ddl_command_end") == 0)
+			return name;
+	}
+	return NULL;
 }

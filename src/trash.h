@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ *
+ * trash.h
+ *	  The recycle bin: DROP TABLE of a table a soft_drop rule matches becomes
+ *	  a move to the schema guarded_ddl_trash.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef GUARDED_DDL_TRASH_H
+#define GUARDED_DDL_TRASH_H
+
+#include "nodes/params.h"
+#include "nodes/plannodes.h"
+#include "tcop/cmdtag.h"
+#include "tcop/dest.h"
+#include "tcop/utility.h"
+
+/*
+ * Called by the utility hook for every DROP statement.  Returns true when it
+ * carried the statement out itself (as moves to the trash); false when the
+ * statement must run as usual.
+ */
+extern bool trash_soft_drop(PlannedStmt *pstmt, const char *queryString,
+							ProcessUtilityContext context,
+							ParamListInfo params, QueryEnvironment *queryEnv,
+							DestReceiver *dest, QueryCompletion *qc);
+
+#endif							/* GUARDED_DDL_TRASH_H */
