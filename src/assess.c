@@ -80,6 +80,7 @@ static void assess_relations_where(GuardStatement *stmt, AttrNumber attno,
 static void assess_extension_members(GuardStatement *stmt, Oid extoid);
 static void assess_relid_list(GuardStatement *stmt, List *relids);
 static void assess_truncate_cascade(GuardStatement *stmt);
+static bool may_look_at_rows(Oid relid);
 static GuardDataVerdict assess_relation_tree(GuardStatement *stmt, Oid relid,
 											 LOCKMODE lockmode, int64 *rows);
 
@@ -120,7 +121,7 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 
 				/* DROP SCHEMA needs the schema's owner; otherwise it fails */
 				if (OidIsValid(nspid) &&
-					gd_namespace_ownercheck(nspid, GetUserId()))
+					(stmt->preflight || gd_namespace_ownercheck(nspid, GetUserId())))
 					assess_relations_where(stmt, Anum_pg_class_relnamespace,
 										   nspid);
 			}
@@ -145,7 +146,8 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 			Oid			roleid = get_rolespec_oid(lfirst(lc), true);
 
 			/* DROP OWNED needs the privileges of the role */
-			if (OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid))
+			if (OidIsValid(roleid) &&
+				(stmt->preflight || has_privs_of_role(GetUserId(), roleid)))
 				assess_relations_where(stmt, Anum_pg_class_relowner, roleid);
 		}
 	}
@@ -172,6 +174,14 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 	if (OidIsValid(relid) &&
 		get_rel_namespace(relid) == stmt->catalog.schema_oid)
 		lockmode = NoLock;
+
+	/* preflight: no exclusive locks, no errors for missing rights */
+	if (stmt->preflight)
+	{
+		if (lockmode != NoLock)
+			lockmode = AccessShareLock;
+		intent->right = GUARD_RIGHT_NONE;
+	}
 
 	relid = RangeVarGetRelidExtended(intent->relation, lockmode,
 									 RVR_MISSING_OK, check_right_callback,
@@ -270,6 +280,8 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 		return;
 	if (lockmode == NoLock)
 		return;					/* own table: refused without a probe */
+	if (stmt->preflight && !may_look_at_rows(relid))
+		return;					/* UNKNOWN: the caller may not know */
 
 	if (!intent->relation->inh && relkind != RELKIND_PARTITIONED_TABLE)
 	{
@@ -279,7 +291,7 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 							  intent->row_estimate);
 	}
 	else
-		intent->holds_data = assess_relation_tree(stmt, relid, intent->lockmode,
+		intent->holds_data = assess_relation_tree(stmt, relid, lockmode,
 												  &intent->row_estimate);
 }
 
@@ -593,8 +605,8 @@ assess_extension_members(GuardStatement *stmt, Oid extoid)
 	List	   *relids = NIL;
 
 	/* DROP EXTENSION needs the extension's owner; otherwise it fails */
-	if (!superuser() && !has_privs_of_role(GetUserId(),
-										   guard_extension_owner(extoid)))
+	if (!stmt->preflight && !superuser() &&
+		!has_privs_of_role(GetUserId(), guard_extension_owner(extoid)))
 		return;
 
 	rel = table_open(DependRelationId, AccessShareLock);
@@ -630,6 +642,7 @@ static void
 assess_relid_list(GuardStatement *stmt, List *relids)
 {
 	ListCell   *lc;
+	LOCKMODE	lockmode = stmt->preflight ? AccessShareLock : AccessExclusiveLock;
 
 	foreach(lc, relids)
 	{
@@ -641,13 +654,18 @@ assess_relid_list(GuardStatement *stmt, List *relids)
 		/* never lock guarded_ddl's own tables: the audit worker needs them */
 		if (get_rel_namespace(relid) == stmt->catalog.schema_oid)
 			continue;
-		LockRelationOid(relid, AccessExclusiveLock);
-		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		if (stmt->preflight && !may_look_at_rows(relid))
 		{
-			UnlockRelationOid(relid, AccessExclusiveLock);
+			assess_record_verdict(stmt, relid, GUARD_DATA_UNKNOWN, -1);
 			continue;
 		}
-		(void) assess_relation_tree(stmt, relid, AccessExclusiveLock, &rows);
+		LockRelationOid(relid, lockmode);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		{
+			UnlockRelationOid(relid, lockmode);
+			continue;
+		}
+		(void) assess_relation_tree(stmt, relid, lockmode, &rows);
 		if (get_rel_relkind(relid) == RELKIND_SEQUENCE)
 		{
 			Oid			tableid;
@@ -661,6 +679,14 @@ assess_relid_list(GuardStatement *stmt, List *relids)
 				verdict->owned = true;
 		}
 	}
+}
+
+/* Preflight only tells about rows the caller could see anyway. */
+static bool
+may_look_at_rows(Oid relid)
+{
+	return gd_class_ownercheck(relid, GetUserId()) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 }
 
 /*
@@ -704,7 +730,8 @@ assess_truncate_cascade(GuardStatement *stmt)
 
 			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
 				continue;
-			LockRelationOid(relid, AccessExclusiveLock);
+			LockRelationOid(relid, stmt->preflight ? AccessShareLock
+							: AccessExclusiveLock);
 			tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 			if (!HeapTupleIsValid(tuple))
 				continue;
@@ -725,7 +752,8 @@ assess_truncate_cascade(GuardStatement *stmt)
 			intent->data_bearing = true;
 			intent->data_relid = relid;
 			intent->holds_data = assess_relation_tree(stmt, relid,
-													  AccessExclusiveLock,
+													  stmt->preflight ? AccessShareLock
+													  : AccessExclusiveLock,
 													  &intent->row_estimate);
 			stmt->intents = lappend(stmt->intents, intent);
 		}

@@ -170,6 +170,7 @@ typedef struct GuardStatement
 	XLogRecPtr	wal_lsn;		/* insert position before it ran */
 	char	   *restore_point;	/* created before it destroyed data */
 	bool		refused;		/* an ERROR is on its way */
+	bool		preflight;		/* guarded_ddl.check(): look, change nothing */
 	SubTransactionId subid;
 	MemoryContext context;
 	struct GuardStatement *outer;
