@@ -547,6 +547,55 @@ COMMENT ON FUNCTION guarded_ddl.purge_audit(interval) IS
     'deletes audit rows older than the interval; returns how many';
 
 ------------------------------------------------------------------------------
+-- Recycle bin (needs the preloaded library): a soft_drop rule turns DROP
+-- TABLE into a move to the schema guarded_ddl_trash.
+------------------------------------------------------------------------------
+
+CREATE SCHEMA guarded_ddl_trash;
+REVOKE ALL ON SCHEMA guarded_ddl_trash FROM PUBLIC;
+COMMENT ON SCHEMA guarded_ddl_trash IS
+    'guarded_ddl recycle bin: soft-dropped tables under unique names; use guarded_ddl.restore() and guarded_ddl.purge_trash()';
+
+CREATE TABLE guarded_ddl.trash_bin (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    dropped_at      timestamptz NOT NULL DEFAULT now(),
+    original_schema name NOT NULL,
+    original_name   name NOT NULL,
+    trash_name      name NOT NULL,
+    row_estimate    bigint,
+    dropped_by      name NOT NULL,
+    audit_id        bigint,
+    renamed_from    name[] NOT NULL DEFAULT '{}',
+    renamed_to      name[] NOT NULL DEFAULT '{}',
+    restored_at     timestamptz,
+    restored_as     text,
+    purged_at       timestamptz
+);
+COMMENT ON TABLE guarded_ddl.trash_bin IS
+    'every soft drop, with what restore() needs to undo it (indexes and sequences renamed on the way in)';
+
+CREATE VIEW guarded_ddl.trash AS
+    SELECT t.id, t.dropped_at, t.original_schema, t.original_name, t.trash_name,
+           t.row_estimate, t.dropped_by, t.audit_id
+      FROM guarded_ddl.trash_bin AS t
+     WHERE t.restored_at IS NULL AND t.purged_at IS NULL
+     ORDER BY t.dropped_at DESC, t.id DESC;
+COMMENT ON VIEW guarded_ddl.trash IS 'tables in the recycle bin, newest first';
+
+CREATE FUNCTION guarded_ddl.restore(trash_id bigint, new_name text DEFAULT NULL)
+RETURNS regclass
+    LANGUAGE C VOLATILE
+    AS 'MODULE_PATHNAME', 'guarded_ddl_restore';
+COMMENT ON FUNCTION guarded_ddl.restore(bigint, text) IS
+    'moves a soft-dropped table back to its schema, under new_name if its original name is taken';
+
+CREATE FUNCTION guarded_ddl.purge_trash(older_than interval) RETURNS bigint
+    LANGUAGE C VOLATILE STRICT
+    AS 'MODULE_PATHNAME', 'guarded_ddl_purge_trash';
+COMMENT ON FUNCTION guarded_ddl.purge_trash(interval) IS
+    'drops for real the soft-dropped tables older than the interval; returns how many';
+
+------------------------------------------------------------------------------
 -- Privileges: nothing for PUBLIC.  See README "Roles" for the grants.
 ------------------------------------------------------------------------------
 
@@ -558,3 +607,4 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA guarded_ddl FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.policy', '');
 SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.backups', '');
 SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.audit', '');
+SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.trash_bin', '');

@@ -44,7 +44,8 @@ static SPIPlanPtr insert_plan = NULL;
 static uint32 restore_point_counter = 0;
 
 static char *client_addr_text(void);
-static void insert_rows(const GuardCatalog *catalog, List *rows);
+static void insert_rows(const GuardCatalog *catalog, List *rows,
+						List *intents);
 
 /*
  * The INSERT every audit row goes through, in this backend and in the
@@ -61,7 +62,8 @@ const char *const audit_insert_sql =
 " $9::pg_catalog.bool, $10::pg_catalog.int8, $11, $12, $13::pg_catalog.int8,"
 " $14::pg_catalog.int8, $15::pg_catalog.interval, $16, $17::pg_catalog.name,"
 " $18::pg_catalog.name, $19, $20::pg_catalog.inet, $21::pg_catalog.int4,"
-" $22::pg_catalog.xid8, $23::pg_catalog.pg_lsn, $24)";
+" $22::pg_catalog.xid8, $23::pg_catalog.pg_lsn, $24)"
+" RETURNING id";
 
 /*
  * The text values of one audit row (NULL pointer = SQL NULL), allocated in
@@ -189,6 +191,7 @@ void
 audit_record_statement(GuardStatement *stmt)
 {
 	List	   *rows = NIL;
+	List	   *audited = NIL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->intents)
@@ -201,10 +204,11 @@ audit_record_statement(GuardStatement *stmt)
 		if (guard_intent_destroys_data(intent))
 			backup_load(stmt);	/* backup_age is part of the evidence */
 		rows = lappend(rows, audit_row_values(stmt, intent, true));
+		audited = lappend(audited, intent);
 		intent->audited = true;
 	}
 	if (rows != NIL)
-		insert_rows(&stmt->catalog, rows);
+		insert_rows(&stmt->catalog, rows, audited);
 }
 
 /*
@@ -225,14 +229,19 @@ audit_record_command(GuardStatement *stmt, const char *object_type,
 	intent.schema_name = (char *) schema_name;
 	intent.row_estimate = -1;
 	insert_rows(&stmt->catalog,
-				list_make1(audit_row_values(stmt, &intent, true)));
+				list_make1(audit_row_values(stmt, &intent, true)), NIL);
 }
 
+/*
+ * Insert the rows; when intents is given (one per row), each learns the id
+ * of its audit row.
+ */
 static void
-insert_rows(const GuardCatalog *catalog, List *rows)
+insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 {
 	GuardOwnerContext saved;
 	ListCell   *lc;
+	int			n = 0;
 
 	guard_become_owner(catalog, &saved);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -265,9 +274,19 @@ insert_rows(const GuardCatalog *catalog, List *rows)
 			nulls[i] = v[i] ? ' ' : 'n';
 		}
 		ret = SPI_execute_plan(insert_plan, values, nulls, false, 0);
-		if (ret != SPI_OK_INSERT)
+		if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 			elog(ERROR, "guarded_ddl: audit insert failed: %s",
 				 SPI_result_code_string(ret));
+		if (intents != NIL)
+		{
+			bool		isnull;
+			GuardIntent *intent = list_nth(intents, n);
+
+			intent->audit_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc,
+														   1, &isnull));
+		}
+		n++;
 	}
 	SPI_finish();
 	guard_restore_user(&saved);

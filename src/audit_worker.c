@@ -270,7 +270,7 @@ guarded_ddl_audit_worker_main(Datum main_arg)
 			}
 		}
 		ret = SPI_execute_plan(plan, values, nulls, false, 0);
-		if (ret != SPI_OK_INSERT)
+		if (ret != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "guarded_ddl audit writer: insert failed: %s",
 				 SPI_result_code_string(ret));
 	}

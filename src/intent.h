@@ -132,6 +132,9 @@ typedef struct GuardIntent
 	/* enforce and record */
 	bool		announced;		/* its WARNING was sent */
 	bool		audited;
+	int64		audit_id;		/* its row in guarded_ddl.audit, if known */
+	char	   *trash_name;		/* soft-dropped: its name in the trash */
+	List	   *trash_renames;	/* soft-dropped: renamed indexes, sequences */
 } GuardIntent;
 
 /* Newest backups at decision time; fetched at most once per statement. */
@@ -182,6 +185,7 @@ extern GuardStatement *statement_push(void *key, const char *command_tag,
 									  const GuardCatalog *catalog);
 extern GuardStatement *statement_find(void *key);
 extern void statement_pop(GuardStatement *stmt);
+extern int	statement_depth(void);
 
 /* Names as stored in the policy and audit tables. */
 extern const char *guard_operation_name(GuardOperation op);

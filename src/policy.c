@@ -46,6 +46,7 @@ static Oid	policy_cached_relid = InvalidOid;
 static List *wildcard_rules = NIL;	/* GuardRule *, evaluation order */
 static HTAB *rules_by_name = NULL;
 static int	policy_rule_count = 0;
+static bool policy_action_used[GUARD_ACTION_SOFT_DROP + 1];
 
 static void policy_invalidate(Datum arg, Oid relid);
 static void policy_load(const GuardCatalog *catalog);
@@ -125,6 +126,7 @@ policy_load(const GuardCatalog *catalog)
 	wildcard_rules = NIL;
 	rules_by_name = NULL;
 	policy_rule_count = 0;
+	memset(policy_action_used, 0, sizeof(policy_action_used));
 	policy_valid = false;
 
 	ctl.keysize = NAMEDATALEN;
@@ -208,6 +210,7 @@ policy_load(const GuardCatalog *catalog)
 		}
 		else
 			wildcard_rules = lappend(wildcard_rules, rule);
+		policy_action_used[rule->action] = true;
 		policy_rule_count++;
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -317,4 +320,12 @@ policy_rule_total(const GuardCatalog *catalog)
 {
 	policy_ensure_loaded(catalog);
 	return policy_rule_count;
+}
+
+/* Whether any enabled rule uses the action (cheap test for the hook). */
+bool
+policy_has_action(const GuardCatalog *catalog, GuardAction action)
+{
+	policy_ensure_loaded(catalog);
+	return policy_action_used[action];
 }

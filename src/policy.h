@@ -40,5 +40,6 @@ extern const GuardRule *policy_match(const GuardCatalog *catalog,
 									 const char *role,
 									 const char *application);
 extern int	policy_rule_total(const GuardCatalog *catalog);
+extern bool policy_has_action(const GuardCatalog *catalog, GuardAction action);
 
 #endif							/* GUARDED_DDL_POLICY_H */

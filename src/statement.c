@@ -97,6 +97,17 @@ statement_find(void *key)
 	return NULL;
 }
 
+/* How many commands are being judged right now. */
+int
+statement_depth(void)
+{
+	int			depth = 0;
+
+	for (GuardStatement *s = statement_stack; s != NULL; s = s->outer)
+		depth++;
+	return depth;
+}
+
 /* Done with a command: drop it and everything nested above it. */
 void
 statement_pop(GuardStatement *stmt)

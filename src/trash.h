@@ -18,13 +18,10 @@
 #include "tcop/utility.h"
 
 /*
- * Called by the utility hook for every DROP statement.  Returns true when it
- * carried the statement out itself (as moves to the trash); false when the
- * statement must run as usual.
+ * Called by the utility hook for every DROP statement.  Returns what still
+ * has to run: pstmt, a copy naming fewer tables, or NULL when every table
+ * went to the trash.
  */
-extern bool trash_soft_drop(PlannedStmt *pstmt, const char *queryString,
-							ProcessUtilityContext context,
-							ParamListInfo params, QueryEnvironment *queryEnv,
-							DestReceiver *dest, QueryCompletion *qc);
+extern PlannedStmt *trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc);
 
 #endif							/* GUARDED_DDL_TRASH_H */

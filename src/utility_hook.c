@@ -86,7 +86,7 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	const char *save_query_text = guard_current_query_text;
 	char	   *query_text = NULL;
 	GuardStatement *volatile stmt = NULL;
-	volatile bool handled = false;
+	PlannedStmt *volatile to_run = pstmt;
 
 	if (queryString != NULL && pstmt->stmt_location >= 0 &&
 		pstmt->stmt_len > 0 &&
@@ -115,16 +115,16 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				case T_DropStmt:
 					stmt = judge_event_trigger_change(parsetree);
 					if (stmt == NULL && IsA(parsetree, DropStmt))
-						handled = trash_soft_drop(pstmt, queryString, context,
-												  params, queryEnv, dest, qc);
+						to_run = trash_soft_drop(pstmt, qc);
 					break;
 				default:
 					break;
 			}
 		}
 
-		if (!handled)
-			run_previous_hook(pstmt, queryString, readOnlyTree, context,
+		if (to_run != NULL)
+			run_previous_hook(to_run, queryString,
+							  readOnlyTree && to_run == pstmt, context,
 							  params, queryEnv, dest, qc);
 
 		/* no ddl_command_end for these: audit here, in the transaction */
