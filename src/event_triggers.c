@@ -210,16 +210,26 @@ statement_for_event(EventTriggerData *trigdata)
 static List *
 read_dropped_objects(GuardStatement *stmt)
 {
+	static SPIPlanPtr plan = NULL;
 	List	   *result = NIL;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "guarded_ddl: SPI_connect failed");
-	ret = SPI_execute("SELECT classid, objid, objsubid, original, normal,"
-					  "       is_temporary, object_type, schema_name,"
-					  "       object_name, object_identity, address_names"
-					  "  FROM pg_catalog.pg_event_trigger_dropped_objects()",
-					  true, 0);
+	/* planned once per backend: it runs for every DROP */
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT classid, objid, objsubid, original, normal,"
+									"       is_temporary, object_type, schema_name,"
+									"       object_name, object_identity, address_names"
+									"  FROM pg_catalog.pg_event_trigger_dropped_objects()",
+									0, NULL);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "guarded_ddl: could not plan the dropped objects query");
+		plan = p;
+	}
+	ret = SPI_execute_plan(plan, NULL, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "guarded_ddl: could not read the dropped objects: %s",
 			 SPI_result_code_string(ret));
