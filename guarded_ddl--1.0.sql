@@ -57,13 +57,7 @@ CREATE TABLE guarded_ddl.policy (
     CONSTRAINT policy_action_valid CHECK (action IN
         ('allow', 'warn', 'require_backup', 'deny', 'soft_drop')),
     CONSTRAINT policy_backup_max_age_positive CHECK
-        (backup_max_age IS NULL OR backup_max_age > interval '0'),
-    CONSTRAINT policy_globs_valid CHECK (
-        guarded_ddl.glob_is_valid(schema_name) AND
-        guarded_ddl.glob_is_valid(object_name) AND
-        guarded_ddl.glob_is_valid(column_name) AND
-        guarded_ddl.glob_is_valid(role_name) AND
-        guarded_ddl.glob_is_valid(application_name))
+        (backup_max_age IS NULL OR backup_max_age > interval '0')
 );
 
 COMMENT ON TABLE guarded_ddl.policy IS
@@ -90,8 +84,10 @@ COMMENT ON COLUMN guarded_ddl.policy.expires_at IS 'the rule is ignored after th
 CREATE INDEX policy_object_name_idx ON guarded_ddl.policy (object_name);
 
 -- Clear messages for bad rules; the CHECK constraints above are the backstop.
+-- SECURITY DEFINER so that a policy admin needs no EXECUTE on the helpers.
 CREATE FUNCTION guarded_ddl.policy_validate() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
@@ -188,7 +184,7 @@ CREATE TABLE guarded_ddl.backups (
     recorded_at         timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT backups_kind_valid CHECK (kind IN
         ('full', 'differential', 'incremental', 'logical', 'snapshot')),
-    CONSTRAINT backups_tool_not_blank CHECK (btrim(tool) <> ''),
+    CONSTRAINT backups_tool_not_blank CHECK (tool !~ '^[[:space:]]*$'),
     CONSTRAINT backups_finished_not_future CHECK
         (finished_at <= recorded_at + interval '5 minutes')
 );
@@ -356,7 +352,7 @@ RETURNS bigint
 DECLARE
     new_id bigint;
 BEGIN
-    IF tool IS NULL OR btrim(tool) = '' THEN
+    IF tool IS NULL OR tool ~ '^[[:space:]]*$' THEN
         RAISE EXCEPTION 'backup tool must be named'
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass the tool that made the backup, for example ''pgbackrest''.';

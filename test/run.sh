@@ -376,7 +376,7 @@ suite_pgtap() {
 	echo
 
 	if [[ "${rc}" -ne 0 ]]; then
-		mapfile -t failed_files < <(sed -n '/^Test Summary Report/,$ s/^\([^ ]*\.sql\) (.*/\1/p' \
+		mapfile -t failed_files < <(sed -n '/^Test Summary Report/,$ s/^\([^ ]*\.sql\) *(.*/\1/p' \
 			"${base}/pg_prove.log")
 	fi
 	for file in "${files[@]}"; do
