@@ -141,7 +141,7 @@ BEGIN
                    WHEN 'role_name' THEN NEW.role_name
                    ELSE NEW.application_name END;
         IF val IS NOT NULL AND NOT guarded_ddl.glob_is_valid(val) THEN
-            RAISE EXCEPTION 'malformed glob % in guarded_ddl.policy.%', pg_catalog.quote_literal(val), col
+            RAISE EXCEPTION 'malformed glob "%" in guarded_ddl.policy.%', val, col
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = 'A pattern may not end with an unescaped backslash.',
                       HINT = 'Use \\ for a literal backslash, \* and \? for literal * and ?.';
@@ -604,3 +604,8 @@ SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.policy', '');
 SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.backups', '');
 SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.audit', '');
 SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.trash_bin', '');
+-- ... and where their ids stand, or a restored database reuses them
+SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.policy_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.backups_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.audit_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('guarded_ddl.trash_bin_id_seq', '');

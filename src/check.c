@@ -104,7 +104,7 @@ guarded_ddl_check(PG_FUNCTION_ARGS)
 /*
  * What a real run learns only at sql_drop: the relations a DROP SCHEMA,
  * DROP OWNED or DROP EXTENSION takes with it (assess recorded a verdict for
- * each), and the named objects of other DROPs.
+ * each).
  */
 static void
 add_preflight_intents(GuardStatement *stmt, Node *parsetree)
@@ -112,29 +112,7 @@ add_preflight_intents(GuardStatement *stmt, Node *parsetree)
 	HASH_SEQ_STATUS status;
 	GuardRelVerdict *verdict;
 
-	if (IsA(parsetree, DropStmt))
-	{
-		DropStmt   *drop = (DropStmt *) parsetree;
-		ListCell   *lc;
-
-		if (drop->removeType == OBJECT_SCHEMA)
-		{
-			foreach(lc, drop->objects)
-			{
-				char	   *name = strVal(lfirst(lc));
-				GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, "schema");
-
-				intent->schema_name = pstrdup(name);
-				intent->object_name = pstrdup(name);
-				intent->object_identity = pstrdup(quote_identifier(name));
-				ObjectAddressSet(intent->address, NamespaceRelationId,
-								 get_namespace_oid(name, true));
-				intent->holds_data = GUARD_DATA_NONE;
-				stmt->intents = lappend(stmt->intents, intent);
-			}
-		}
-	}
-	else if (!IsA(parsetree, DropOwnedStmt))
+	if (!IsA(parsetree, DropStmt) && !IsA(parsetree, DropOwnedStmt))
 		return;
 
 	if (stmt->verdicts == NULL)

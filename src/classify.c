@@ -21,6 +21,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_extension.h"
+#include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "commands/tablecmds.h"
 #include "nodes/makefuncs.h"
@@ -44,6 +45,7 @@ static GuardIntent *relation_intent(GuardOperation op, RangeVar *rv,
 									GuardRightNeeded right, LOCKMODE lockmode,
 									bool data_bearing);
 static GuardIntent *type_intent(GuardOperation op, List *names);
+static void classify_own_function(List *names, List **intents);
 static bool is_data_bearing_type(const char *object_type);
 
 /*
@@ -62,6 +64,9 @@ classify_is_guarded_statement(Node *parsetree)
 		case T_AlterObjectSchemaStmt:
 		case T_AlterEnumStmt:
 		case T_TruncateStmt:
+		case T_AlterExtensionContentsStmt:
+		case T_CreateFunctionStmt:
+		case T_AlterFunctionStmt:
 			return true;
 		default:
 			return false;
@@ -99,10 +104,56 @@ classify_statement(Node *parsetree)
 		case T_TruncateStmt:
 			classify_truncate((TruncateStmt *) parsetree, &intents);
 			break;
+		case T_AlterExtensionContentsStmt:
+			{
+				AlterExtensionContentsStmt *stmt = (AlterExtensionContentsStmt *) parsetree;
+
+				if (strcmp(stmt->extname, GUARD_EXTENSION_NAME) == 0)
+				{
+					GuardIntent *intent = guard_intent_new(GUARD_OP_DDL, "extension");
+
+					intent->object_name = pstrdup(stmt->extname);
+					intent->object_identity = pstrdup(quote_identifier(stmt->extname));
+					ObjectAddressSet(intent->address, ExtensionRelationId,
+									 get_extension_oid(stmt->extname, true));
+					intent->missing = !OidIsValid(intent->address.objectId);
+					intents = lappend(intents, intent);
+				}
+				break;
+			}
+		case T_CreateFunctionStmt:
+			classify_own_function(((CreateFunctionStmt *) parsetree)->funcname,
+								  &intents);
+			break;
+		case T_AlterFunctionStmt:
+			classify_own_function(((AlterFunctionStmt *) parsetree)->func->objname,
+								  &intents);
+			break;
 		default:
 			break;
 	}
 	return intents;
+}
+
+/*
+ * Functions in guarded_ddl's schema are the guard: replacing glob_match or
+ * an event trigger function would blind it.  Only schema-qualified names
+ * are recognised; guarded_ddl's schema is never on a sane search_path.
+ */
+static void
+classify_own_function(List *names, List **intents)
+{
+	GuardIntent *intent;
+
+	if (list_length(names) < 2 ||
+		strcmp(strVal(linitial(names)), GUARD_SCHEMA_NAME) != 0)
+		return;
+	intent = guard_intent_new(GUARD_OP_DDL, "function");
+	intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
+	intent->object_name = pstrdup(strVal(llast(names)));
+	intent->object_identity = pstrdup(NameListToQuotedString(names));
+	intent->only_if_self = true;
+	*intents = lappend(*intents, intent);
 }
 
 /*
@@ -135,6 +186,23 @@ classify_drop(DropStmt *stmt, List **intents)
 										 GUARD_RIGHT_NONE, NoLock, false);
 				intent->only_if_self = true;
 				intent->missing_ok = true;
+				*intents = lappend(*intents, intent);
+			}
+			return;
+		case OBJECT_SCHEMA:
+			/* decided up front: dropping guarded_ddl's schema drops the guard */
+			foreach(lc, stmt->objects)
+			{
+				char	   *name = strVal(lfirst(lc));
+				GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, "schema");
+
+				intent->schema_name = pstrdup(name);
+				intent->object_name = pstrdup(name);
+				intent->object_identity = pstrdup(quote_identifier(name));
+				ObjectAddressSet(intent->address, NamespaceRelationId,
+								 get_namespace_oid(name, true));
+				intent->missing = !OidIsValid(intent->address.objectId);
+				intent->holds_data = GUARD_DATA_NONE;
 				*intents = lappend(*intents, intent);
 			}
 			return;
@@ -320,6 +388,13 @@ classify_rename(RenameStmt *stmt, List **intents)
 		case OBJECT_DOMAIN:
 			intent = type_intent(GUARD_OP_RENAME, castNode(List, stmt->object));
 			break;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			classify_own_function(castNode(ObjectWithArgs, stmt->object)->objname,
+								  intents);
+			return;
 		default:
 			return;
 	}
@@ -346,6 +421,13 @@ classify_set_schema(AlterObjectSchemaStmt *stmt, List **intents)
 		case OBJECT_DOMAIN:
 			intent = type_intent(GUARD_OP_RENAME, castNode(List, stmt->object));
 			break;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			classify_own_function(castNode(ObjectWithArgs, stmt->object)->objname,
+								  intents);
+			return;
 		default:
 			return;
 	}
@@ -475,8 +557,7 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 
 		if (named->address.classId == obj->address.classId &&
 			named->address.objectId == obj->address.objectId &&
-			named->address.objectSubId == obj->address.objectSubId &&
-			named->operation == GUARD_OP_DROP)
+			named->address.objectSubId == obj->address.objectSubId)
 			return NULL;
 	}
 
@@ -542,15 +623,98 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 }
 
 /*
+ * Parts of a relation or column that PostgreSQL reports on their own (a
+ * view's _RETURN rule, a column default, a trigger or constraint of the
+ * table) belong to the intent of their owner when that owner is dropped or
+ * named by the statement too.  address_names is (schema, table, part).
+ */
+static bool
+is_part_of_other_intent(GuardStatement *stmt, List *dropped,
+						const GuardDroppedObject *obj)
+{
+	const char *nsp;
+	const char *rel;
+	const char *part;
+	ListCell   *lc;
+
+	if (list_length(obj->address_names) < 3 ||
+		strcmp(obj->object_type, "table column") == 0)
+		return false;
+	nsp = linitial(obj->address_names);
+	rel = lsecond(obj->address_names);
+	part = lthird(obj->address_names);
+
+	foreach(lc, dropped)
+	{
+		const GuardDroppedObject *other = lfirst(lc);
+
+		if (other == obj || other->address_names == NIL)
+			continue;
+		if (list_length(other->address_names) == 2 &&
+			strcmp(other->object_type, "table column") != 0 &&
+			strcmp(linitial(other->address_names), nsp) == 0 &&
+			strcmp(lsecond(other->address_names), rel) == 0)
+			return true;		/* its relation goes too */
+		if (strcmp(obj->object_type, "default value") == 0 &&
+			strcmp(other->object_type, "table column") == 0 &&
+			list_length(other->address_names) == 3 &&
+			strcmp(linitial(other->address_names), nsp) == 0 &&
+			strcmp(lsecond(other->address_names), rel) == 0 &&
+			strcmp(lthird(other->address_names), part) == 0)
+			return true;		/* its column goes too */
+	}
+
+	/* DROP DEFAULT / DROP EXPRESSION: the named column intent covers it */
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *named = lfirst(lc);
+
+		if (!named->cascaded && named->column_name != NULL &&
+			named->schema_name != NULL && named->object_name != NULL &&
+			strcmp(obj->object_type, "default value") == 0 &&
+			strcmp(named->schema_name, nsp) == 0 &&
+			strcmp(named->object_name, rel) == 0 &&
+			strcmp(named->column_name, part) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Intents for everything the statement dropped that is not decided yet. */
+List *
+classify_dropped_objects(GuardStatement *stmt, List *dropped)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, dropped)
+	{
+		GuardDroppedObject *obj = lfirst(lc);
+		GuardIntent *intent;
+
+		if (is_part_of_other_intent(stmt, dropped, obj))
+			continue;
+		intent = classify_dropped_object(stmt, obj);
+		if (intent != NULL)
+			result = lappend(result, intent);
+	}
+	return result;
+}
+
+/*
  * A table rewrite no ALTER TABLE subcommand announced (ALTER TYPE of a
  * column type used elsewhere, SET ACCESS METHOD ...): the table is still
  * there and locked, so it can be probed now.  NULL when already covered.
  */
 GuardIntent *
-classify_rewrite(GuardStatement *stmt, Oid relid)
+classify_rewrite(GuardStatement *stmt, Oid relid, int reason)
 {
 	GuardIntent *intent;
 	ListCell   *lc;
+
+	/* new defaults, persistence and access methods keep every value */
+	if (!(reason & AT_REWRITE_COLUMN_REWRITE))
+		return NULL;
 
 	foreach(lc, stmt->intents)
 	{

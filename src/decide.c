@@ -152,6 +152,8 @@ decide_backup(GuardStatement *stmt, GuardIntent *intent, const GuardRule *rule)
 	else
 		max_age_secs = (double) guard_backup_max_age * 60.0;
 
+	intent->backup_max_age_secs = max_age_secs;
+	intent->backup_verified_required = verified;
 	candidate = verified ? stmt->backups.verified_id : stmt->backups.newest_id;
 	finished = verified ? stmt->backups.verified_finished
 		: stmt->backups.newest_finished;
@@ -170,12 +172,9 @@ decide_backup(GuardStatement *stmt, GuardIntent *intent, const GuardRule *rule)
 		intent->reason = psprintf("no %sbackup is recorded",
 								  verified ? "restore-tested " : "");
 	else
-		intent->reason = psprintf("the newest %sbackup (id %lld) is older than %s",
+		intent->reason = psprintf("the newest %sbackup (id %lld) is too old",
 								  verified ? "restore-tested " : "",
-								  (long long) candidate,
-								  max_age_secs >= 3600 && ((int64) max_age_secs) % 3600 == 0
-								  ? psprintf("%lld h", (long long) max_age_secs / 3600)
-								  : psprintf("%lld min", (long long) max_age_secs / 60));
+								  (long long) candidate);
 }
 
 /*
@@ -188,6 +187,10 @@ is_self_protected(const GuardStatement *stmt, const GuardIntent *intent)
 {
 	if (intent->address.classId == EventTriggerRelationId)
 		return true;			/* only guarded_ddl's own ever get here */
+	/* anything else living in guarded_ddl's schema (functions, views) */
+	if (intent->schema_name != NULL && OidIsValid(stmt->catalog.schema_oid) &&
+		strcmp(intent->schema_name, GUARD_SCHEMA_NAME) == 0)
+		return true;
 	if (intent->address.classId == ExtensionRelationId)
 		return intent->address.objectId == stmt->catalog.extension_oid;
 	if (intent->address.classId == NamespaceRelationId)

@@ -22,7 +22,10 @@
 static const char *operation_verb(GuardOperation op);
 static char *describe_data(const GuardIntent *intent);
 static char *describe_backup(GuardStatement *stmt, const GuardIntent *intent);
+static char *describe_age(double secs);
 static int	refusal_errcode(GuardRefusal refusal);
+static const char *quoted(const char *identity);
+static char *sentence_join(const char *a, const char *b);
 
 /*
  * Send the warnings and, if anything is refused, the error.  Every intent of
@@ -59,17 +62,19 @@ enforce_statement(GuardStatement *stmt)
 			intent->announced = true;
 			if (intent->action == GUARD_ACTION_WARN)
 				ereport(WARNING,
-						(errmsg("guarded_ddl: allowing %s to %s %s \"%s\" with a warning",
+						(errmsg("guarded_ddl: allowing %s to %s %s %s with a warning",
 								stmt->command_tag, operation_verb(intent->operation),
-								intent->object_type, intent->object_identity),
-						 errdetail("%s %s", intent->reason, describe_data(intent))));
+								intent->object_type, quoted(intent->object_identity)),
+						 errdetail_internal("%s", sentence_join(intent->reason,
+																describe_data(intent)))));
 			else
 				ereport(WARNING,
-						(errmsg("guarded_ddl would refuse to %s %s \"%s\" (%s)",
+						(errmsg("guarded_ddl would refuse to %s %s %s (%s)",
 								operation_verb(intent->operation),
-								intent->object_type, intent->object_identity,
+								intent->object_type, quoted(intent->object_identity),
 								stmt->command_tag),
-						 errdetail("%s %s", intent->reason, describe_data(intent)),
+						 errdetail_internal("%s", sentence_join(intent->reason,
+																describe_data(intent))),
 						 errhint("guarded_ddl.mode is warn, so nothing is refused.")));
 		}
 		return;
@@ -92,12 +97,13 @@ enforce_statement(GuardStatement *stmt)
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "Statement: %s.", stmt->command_tag);
-	if (first->data_bearing)
+	if (first->data_bearing && first->refusal != GUARD_REFUSAL_SELF)
 		appendStringInfo(&detail, " %s", describe_data(first));
 	if (first->refusal == GUARD_REFUSAL_NO_BACKUP)
 		appendStringInfo(&detail, " %s", describe_backup(stmt, first));
 	if (first->refusal == GUARD_REFUSAL_SELF)
-		appendStringInfo(&detail, " The change would disable or destroy guarded_ddl itself.");
+		appendStringInfo(&detail, " %s %s belongs to guarded_ddl; changing it would disable the guard or destroy its audit.",
+						 first->object_type, quoted(first->object_identity));
 	else if (first->policy_id != 0)
 		appendStringInfo(&detail, " Decided by policy rule %lld (%s).",
 						 (long long) first->policy_id,
@@ -112,9 +118,13 @@ enforce_statement(GuardStatement *stmt)
 
 	ereport(ERROR,
 			(errcode(refusal_errcode(first->refusal)),
-			 errmsg("refusing to %s %s \"%s\"",
-					operation_verb(first->operation), first->object_type,
-					first->object_identity),
+			 first->refusal == GUARD_REFUSAL_SELF
+			 ? errmsg("refusing %s on guarded_ddl's own %s %s",
+					  stmt->command_tag, first->object_type,
+					  quoted(first->object_identity))
+			 : errmsg("refusing to %s %s %s",
+					  operation_verb(first->operation), first->object_type,
+					  quoted(first->object_identity)),
 			 errdetail_internal("%s", detail.data),
 			 first->refusal == GUARD_REFUSAL_NO_BACKUP
 			 ? errhint("Record a recent backup with guarded_ddl.record_backup(), "
@@ -178,6 +188,21 @@ describe_data(const GuardIntent *intent)
 	return "Whether it held rows could not be told before it was dropped, so it counts as holding data.";
 }
 
+/* "6 h", "90 min", "2 d" */
+static char *
+describe_age(double secs)
+{
+	int64		s = (int64) secs;
+
+	if (s % 86400 == 0)
+		return psprintf("%lld d", (long long) (s / 86400));
+	if (s % 3600 == 0)
+		return psprintf("%lld h", (long long) (s / 3600));
+	if (s % 60 == 0)
+		return psprintf("%lld min", (long long) (s / 60));
+	return psprintf("%lld s", (long long) s);
+}
+
 /* The backup facts behind a require_backup refusal. */
 static char *
 describe_backup(GuardStatement *stmt, const GuardIntent *intent)
@@ -190,9 +215,59 @@ describe_backup(GuardStatement *stmt, const GuardIntent *intent)
 	if (stmt->backups.newest_id == 0)
 		return "No backup is recorded in guarded_ddl.backups.";
 	TimestampDifference(stmt->backups.newest_finished, now, &secs, &usecs);
-	return psprintf("The newest backup (id %lld) finished %ld h %02ld min ago; %s.",
+	if (intent->backup_verified_required)
+	{
+		long		vsecs;
+		int			vusecs;
+
+		if (stmt->backups.verified_id == 0)
+			return psprintf("No restore-tested backup is recorded; the newest backup (id %lld) finished %ld h %02ld min ago.",
+							(long long) stmt->backups.newest_id, secs / 3600,
+							(secs % 3600) / 60);
+		TimestampDifference(stmt->backups.verified_finished, now, &vsecs, &vusecs);
+		return psprintf("The newest restore-tested backup (id %lld) finished %ld h %02ld min ago; at most %s is accepted.",
+						(long long) stmt->backups.verified_id, vsecs / 3600,
+						(vsecs % 3600) / 60,
+						describe_age(intent->backup_max_age_secs));
+	}
+	return psprintf("The newest backup (id %lld) finished %ld h %02ld min ago; at most %s is accepted.",
 					(long long) stmt->backups.newest_id, secs / 3600,
-					(secs % 3600) / 60, intent->reason);
+					(secs % 3600) / 60,
+					describe_age(intent->backup_max_age_secs));
+}
+
+/*
+ * An object identity in double quotes, unless it carries its own quoting
+ * (then another pair would only confuse).
+ */
+static const char *
+quoted(const char *identity)
+{
+	if (strchr(identity, '"') != NULL)
+		return identity;
+	return psprintf("\"%s\"", identity);
+}
+
+/* "reason." + " " + "data sentence.", skipping empty parts. */
+static char *
+sentence_join(const char *a, const char *b)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (a != NULL && a[0] != '\0')
+	{
+		appendStringInfoString(&buf, a);
+		if (a[strlen(a) - 1] != '.')
+			appendStringInfoChar(&buf, '.');
+	}
+	if (b != NULL && b[0] != '\0')
+	{
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, ' ');
+		appendStringInfoString(&buf, b);
+	}
+	return buf.data;
 }
 
 static int

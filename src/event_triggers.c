@@ -36,7 +36,7 @@ static EventTriggerData *event_data(FunctionCallInfo fcinfo);
 static GuardStatement *statement_for_event(EventTriggerData *trigdata);
 static List *read_dropped_objects(GuardStatement *stmt);
 static void audit_other_commands(GuardStatement *stmt);
-static Oid	rewrite_relid(void);
+static Oid	rewrite_relid(int *reason);
 
 /*
  * Before the command runs: decide everything the parse tree names, so a
@@ -84,6 +84,7 @@ guarded_ddl_table_rewrite(PG_FUNCTION_ARGS)
 	GuardIntent *intent;
 	MemoryContext oldcxt;
 	Oid			relid;
+	int			reason;
 
 	if (guard_should_skip())
 		PG_RETURN_VOID();
@@ -91,9 +92,9 @@ guarded_ddl_table_rewrite(PG_FUNCTION_ARGS)
 	if (stmt == NULL)
 		PG_RETURN_VOID();
 
-	relid = rewrite_relid();
+	relid = rewrite_relid(&reason);
 	oldcxt = MemoryContextSwitchTo(stmt->context);
-	intent = classify_rewrite(stmt, relid);
+	intent = classify_rewrite(stmt, relid, reason);
 	if (intent != NULL)
 	{
 		stmt->intents = lappend(stmt->intents, intent);
@@ -118,7 +119,6 @@ guarded_ddl_sql_drop(PG_FUNCTION_ARGS)
 	GuardStatement *stmt;
 	MemoryContext oldcxt;
 	List	   *dropped;
-	ListCell   *lc;
 
 	if (guard_should_skip())
 		PG_RETURN_VOID();
@@ -128,13 +128,8 @@ guarded_ddl_sql_drop(PG_FUNCTION_ARGS)
 
 	oldcxt = MemoryContextSwitchTo(stmt->context);
 	dropped = read_dropped_objects(stmt);
-	foreach(lc, dropped)
-	{
-		GuardIntent *intent = classify_dropped_object(stmt, lfirst(lc));
-
-		if (intent != NULL)
-			stmt->intents = lappend(stmt->intents, intent);
-	}
+	stmt->intents = list_concat(stmt->intents,
+								classify_dropped_objects(stmt, dropped));
 	decide_all(stmt);
 	enforce_statement(stmt);
 	audit_prepare_statement(stmt);
@@ -321,12 +316,17 @@ audit_other_commands(GuardStatement *stmt)
 	}
 }
 
-/* pg_event_trigger_table_rewrite_oid() takes no arguments and no flinfo. */
+/*
+ * pg_event_trigger_table_rewrite_oid() and _reason() take no arguments and
+ * no flinfo: call them directly.
+ */
 static Oid
-rewrite_relid(void)
+rewrite_relid(int *reason)
 {
 	LOCAL_FCINFO(fc, 0);
 
+	InitFunctionCallInfoData(*fc, NULL, 0, InvalidOid, NULL, NULL);
+	*reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(fc));
 	InitFunctionCallInfoData(*fc, NULL, 0, InvalidOid, NULL, NULL);
 	return DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fc));
 }

@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
@@ -92,6 +93,10 @@ static const char *const action_names[] = {
 };
 
 void		_PG_init(void);
+static bool check_override_reason(char **newval, void **extra, GucSource source);
+
+/* Set only while guarded_ddl.override() itself sets the reason. */
+static bool override_in_progress = false;
 static bool loaded_by_session_preload(void);
 
 /*
@@ -181,7 +186,7 @@ _PG_init(void)
 							   PGC_SUSET,
 							   GUC_NO_RESET_ALL | GUC_NOT_IN_SAMPLE |
 							   GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
-							   NULL, NULL, NULL);
+							   check_override_reason, NULL, NULL);
 
 	gd_reserve_guc_prefix("guarded_ddl");
 
@@ -197,8 +202,8 @@ _PG_init(void)
 }
 
 /*
- * session_preload_libraries loads us at connection start, outside any
- * transaction; a lazy load by an event trigger happens inside one.
+ * session_preload_libraries loads us at connection start, before the first
+ * query; a lazy load by an event trigger happens while a query runs.
  */
 static bool
 loaded_by_session_preload(void)
@@ -208,7 +213,7 @@ loaded_by_session_preload(void)
 	ListCell   *lc;
 	bool		found = false;
 
-	if (IsTransactionState() || session_preload_libraries_string == NULL)
+	if (debug_query_string != NULL || session_preload_libraries_string == NULL)
 		return false;
 	rawstring = pstrdup(session_preload_libraries_string);
 	if (!SplitDirectoriesString(rawstring, ',', &elemlist))
@@ -345,14 +350,39 @@ guarded_ddl_override(PG_FUNCTION_ARGS)
 				(errmsg("guarded_ddl.override() outside a transaction block has no effect"),
 				 errhint("Call it after BEGIN, in the same transaction as the statement.")));
 
-	(void) set_config_option("guarded_ddl.override_reason", reason,
-							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-							 true, 0, false);
+	override_in_progress = true;
+	PG_TRY();
+	{
+		(void) set_config_option("guarded_ddl.override_reason", reason,
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
+	}
+	PG_FINALLY();
+	{
+		override_in_progress = false;
+	}
+	PG_END_TRY();
 
 	ereport(LOG,
 			(errmsg("guarded_ddl: override requested by %s: %s",
 					GetUserNameFromId(GetUserId(), false), reason)));
 	PG_RETURN_VOID();
+}
+
+/*
+ * The reason may only come from guarded_ddl.override(): a plain SET would be
+ * an override without a log line, and for the whole session.
+ */
+static bool
+check_override_reason(char **newval, void **extra, GucSource source)
+{
+	if (override_in_progress || *newval == NULL || (*newval)[0] == '\0' ||
+		source <= PGC_S_OVERRIDE)
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("guarded_ddl.override_reason can only be set by guarded_ddl.override()");
+	GUC_check_errhint("Run SELECT guarded_ddl.override('reason') inside the transaction.");
+	return false;
 }
 
 Datum

@@ -127,6 +127,8 @@ typedef struct GuardIntent
 	GuardRefusal refusal;
 	int64		policy_id;		/* 0 = no rule, default decided */
 	int64		backup_id;		/* backup that made it acceptable, or 0 */
+	double		backup_max_age_secs;	/* require_backup: the limit applied */
+	bool		backup_verified_required;	/* ... and only restore-tested count */
 	char	   *reason;
 
 	/* enforce and record */
@@ -219,7 +221,9 @@ extern bool classify_is_guarded_statement(Node *parsetree);
 extern List *classify_statement(Node *parsetree);
 extern GuardIntent *classify_dropped_object(GuardStatement *stmt,
 											const GuardDroppedObject *obj);
-extern GuardIntent *classify_rewrite(GuardStatement *stmt, Oid relid);
+extern List *classify_dropped_objects(GuardStatement *stmt, List *dropped);
+extern GuardIntent *classify_rewrite(GuardStatement *stmt, Oid relid,
+									 int reason);
 
 /* assess.c */
 extern void assess_statement(GuardStatement *stmt, Node *parsetree);
