@@ -38,6 +38,9 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter \
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: a changed struct must rebuild all.
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
 .PHONY: format
 format:
 	clang-format -i src/*.c src/*.h

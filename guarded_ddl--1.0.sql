@@ -575,6 +575,10 @@ CREATE VIEW guarded_ddl.trash AS
            t.row_estimate, t.dropped_by, t.audit_id
       FROM guarded_ddl.trash_bin AS t
      WHERE t.restored_at IS NULL AND t.purged_at IS NULL
+       AND EXISTS (SELECT 1
+                     FROM pg_catalog.pg_class AS c
+                     JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'guarded_ddl_trash' AND c.relname = t.trash_name)
      ORDER BY t.dropped_at DESC, t.id DESC;
 COMMENT ON VIEW guarded_ddl.trash IS 'tables in the recycle bin, newest first';
 

@@ -16,7 +16,8 @@
 --   * savepoints: an override called inside a savepoint that is rolled
 --     back is undone (the next DROP is refused again); one called before a
 --     savepoint survives the rollback of that inner savepoint, and one
---     called inside a released savepoint stays;
+--     called inside a released savepoint stays; in plpgsql, one called in
+--     an exception block that is rolled back is undone;
 --   * a plpgsql function may call override() and then DROP; the override
 --     persists after the function returns, for the rest of the
 --     transaction (also through a SECURITY DEFINER wrapper with SET);
@@ -94,7 +95,8 @@ SELECT decision, length(reason) AS reason_bytes
  WHERE object_identity = 'ov.keep' AND decision <> 'denied';
 ROLLBACK;
 
--- Outside a transaction block it warns and has no effect: the DROP that
+-- Outside a transaction block it warns: it lasts only until the end of its
+-- own statement, so the DROP that
 -- follows is refused (backup required).
 SELECT guarded_ddl.override('autocommit: has no effect');
 DROP TABLE ov.keep;
@@ -156,6 +158,23 @@ ROLLBACK TO SAVEPOINT inner_work;
 DROP TABLE ov.keep;
 SELECT decision, reason FROM guarded_ddl.audit
  WHERE object_identity = 'ov.keep' AND decision <> 'denied';
+ROLLBACK;
+
+-- The same inside plpgsql: an override called in an exception block that
+-- is rolled back is undone.
+CREATE FUNCTION ov.override_then_fail() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        PERFORM guarded_ddl.override('undone with the exception block');
+        RAISE EXCEPTION 'something else went wrong';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+    RETURN pg_temp.sqlstate_of('DROP TABLE ov.keep');
+END;
+$$;
+BEGIN;
+SELECT ov.override_then_fail() AS drop_after_failed_block;
 ROLLBACK;
 
 -- One called inside a savepoint that is released stays for the rest of

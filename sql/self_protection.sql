@@ -17,7 +17,11 @@
 --   * every refusal is in guarded_ddl.denials, naming the statement and
 --     the object it would have changed;
 --   * UPDATE guarded_ddl.audit is refused by its append-only trigger, with
---     or without an override.
+--     or without an override;
+--   * the quieter ways to blind it are refused too (ZG003) and let through
+--     by an override: a rule or a trigger on guarded_ddl.audit that swallows
+--     its rows, replacing the guarded_ddl.denials view, renaming the
+--     recycle bin's schema guarded_ddl_trash.
 --
 -- Expects a database without guarded_ddl; drops it again at the end.
 --
@@ -59,6 +63,21 @@ INSERT INTO attacks VALUES
     (14, 'DROP SCHEMA guarded_ddl CASCADE'),
     (15, 'DROP EXTENSION guarded_ddl');
 
+-- Quieter ways to blind it: a rule or trigger that swallows audit rows, a
+-- denials view that shows nothing, a recycle bin schema soft_drop and
+-- restore() can no longer find.
+CREATE FUNCTION pg_temp.swallow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN NULL;
+END;
+$$;
+CREATE TEMP TABLE blinders (n int PRIMARY KEY, stmt text NOT NULL);
+INSERT INTO blinders VALUES
+    (1, 'CREATE RULE swallow AS ON INSERT TO guarded_ddl.audit DO INSTEAD NOTHING'),
+    (2, 'CREATE TRIGGER swallow BEFORE INSERT ON guarded_ddl.audit FOR EACH ROW EXECUTE FUNCTION pg_temp.swallow()'),
+    (3, 'CREATE OR REPLACE VIEW guarded_ddl.denials AS SELECT * FROM guarded_ddl.audit WHERE false'),
+    (4, 'ALTER SCHEMA guarded_ddl_trash RENAME TO guarded_ddl_trash_old');
+
 -- DROP EXTENSION guarded_ddl is refused: the audit it would take with it is
 -- data.
 SELECT coalesce(max(id), 0) AS mark FROM guarded_ddl.audit \gset
@@ -84,6 +103,11 @@ BEGIN;
 SELECT n, stmt, pg_temp.attempt(stmt) AS sqlstate FROM attacks ORDER BY n;
 ROLLBACK;
 
+-- The quieter ways are refused as well.
+BEGIN;
+SELECT n, stmt, pg_temp.attempt(stmt) AS sqlstate FROM blinders ORDER BY n;
+ROLLBACK;
+
 -- Nothing changed.
 SELECT count(*) AS policy_columns FROM pg_attribute
  WHERE attrelid = 'guarded_ddl.policy'::regclass AND attnum > 0 AND NOT attisdropped;
@@ -100,6 +124,7 @@ SELECT extname, extnamespace::regnamespace AS schema FROM pg_extension
 BEGIN;
 SELECT guarded_ddl.override('self_protection test: maintenance');
 SELECT n, stmt, pg_temp.attempt(stmt) AS sqlstate FROM attacks ORDER BY n;
+SELECT n, stmt, pg_temp.attempt(stmt) AS sqlstate FROM blinders ORDER BY n;
 ROLLBACK;
 
 -- ALTER EXTENSION ... UPDATE is not refused: to the installed version it
@@ -112,9 +137,16 @@ ALTER EXTENSION guarded_ddl UPDATE TO '1.0';
 -- changed.
 SELECT command_tag, operation, object_type, object_identity, count(*) AS times
   FROM guarded_ddl.denials
- WHERE id > :mark
+ WHERE id > :mark AND command_tag IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TRIGGER',
+                                      'DROP TABLE', 'DROP SCHEMA')
  GROUP BY command_tag, operation, object_type, object_identity
  ORDER BY min(id);
+SELECT command_tag, count(*) AS times
+  FROM guarded_ddl.denials
+ WHERE id > :mark AND command_tag IN ('CREATE RULE', 'CREATE TRIGGER', 'CREATE VIEW',
+                                      'ALTER SCHEMA')
+ GROUP BY command_tag
+ ORDER BY command_tag;
 SELECT count(*) AS denials, count(*) FILTER (WHERE decision = 'denied') AS all_denied,
        count(*) FILTER (WHERE reason LIKE '% belongs to guarded_ddl itself') AS self_reason
   FROM guarded_ddl.denials

@@ -17,6 +17,11 @@
 --     that partition; an empty partition passes;
 --   * RESTART IDENTITY changes nothing about the decision;
 --   * TRUNCATE inside a function and inside a DO block is refused as well;
+--   * a role without the TRUNCATE privilege gets PostgreSQL's own error and
+--     learns nothing (no denial recorded); a role with it is refused like
+--     anyone else, and the denial names it;
+--   * temporary tables, and a table whose rows this transaction deleted,
+--     pass;
 --   * the drizzle form `truncate table "t" cascade;` is caught;
 --   * TRUNCATE of guarded_ddl's own tables is refused (ZG003), with or
 --     without a backup;
@@ -129,6 +134,36 @@ $$;
 DO $$ BEGIN EXECUTE 'TRUNCATE TABLE tr.full_t'; END; $$;
 SELECT count(*) AS full_rows FROM tr.full_t;
 
+-- Rights first: a role that may not truncate gets PostgreSQL's own error
+-- and no denial is recorded (it learns nothing about the rows); a role
+-- with the TRUNCATE privilege is refused like anyone else.
+CREATE ROLE gd_tr_reader;
+CREATE ROLE gd_tr_truncator;
+GRANT USAGE ON SCHEMA tr TO gd_tr_reader, gd_tr_truncator;
+GRANT SELECT ON tr.full_t TO gd_tr_reader;
+GRANT TRUNCATE ON tr.full_t TO gd_tr_truncator;
+SELECT count(*) AS denials_before FROM guarded_ddl.denials WHERE id > :mark \gset
+SET ROLE gd_tr_reader;
+TRUNCATE tr.full_t;
+RESET ROLE;
+SELECT count(*) - :denials_before AS new_denials FROM guarded_ddl.denials WHERE id > :mark;
+SET ROLE gd_tr_truncator;
+SELECT pg_temp.sqlstate_of('TRUNCATE tr.full_t') AS truncator;
+RESET ROLE;
+SELECT object_identity, role_name FROM guarded_ddl.denials
+ WHERE id > :mark AND role_name = 'gd_tr_truncator';
+
+-- Temporary tables hold nothing that outlives the session: they pass.
+CREATE TEMP TABLE tr_scratch (id int);
+INSERT INTO tr_scratch VALUES (1), (2);
+TRUNCATE tr_scratch;
+-- A table whose rows this transaction deleted holds none any more.
+BEGIN;
+DELETE FROM tr.full_t;
+TRUNCATE tr.full_t;
+ROLLBACK;
+SELECT count(*) AS full_rows FROM tr.full_t;
+
 -- The drizzle-kit form.
 SET search_path = tr, public;
 truncate table "t" cascade;
@@ -203,4 +238,6 @@ DROP SCHEMA tr CASCADE;
 DROP EXTENSION guarded_ddl;
 DROP SCHEMA guarded_ddl;
 COMMIT;
+DROP ROLE gd_tr_reader;
+DROP ROLE gd_tr_truncator;
 RESET client_min_messages;

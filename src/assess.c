@@ -45,6 +45,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -240,6 +241,21 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 			return;
 		}
 		ObjectAddressSet(intent->address, ConstraintRelationId, conoid);
+	}
+	else if (intent->part_name != NULL)
+	{
+		/* a trigger, rule or policy of the table: "name on schema.table" */
+		char	   *table = getObjectIdentity(&intent->address, true);
+
+		if (table == NULL)
+		{
+			intent->missing = true;
+			return;
+		}
+		intent->object_identity = psprintf("%s on %s",
+										   quote_identifier(intent->part_name),
+										   table);
+		return;
 	}
 	else if (intent->subject != NULL)
 	{
@@ -708,8 +724,17 @@ assess_truncate_cascade(GuardStatement *stmt)
 
 		if (OidIsValid(intent->data_relid))
 		{
-			seen = list_append_unique_oid(seen, intent->data_relid);
-			frontier = list_append_unique_oid(frontier, intent->data_relid);
+			List	   *members = list_make1_oid(intent->data_relid);
+			ListCell   *mlc;
+
+			/* partitions and children are truncated too; FKs into them count */
+			if (intent->relation == NULL || intent->relation->inh)
+				members = find_all_inheritors(intent->data_relid, NoLock, NULL);
+			foreach(mlc, members)
+			{
+				seen = list_append_unique_oid(seen, lfirst_oid(mlc));
+				frontier = list_append_unique_oid(frontier, lfirst_oid(mlc));
+			}
 		}
 	}
 

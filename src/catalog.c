@@ -64,6 +64,7 @@ guard_catalog_lookup(GuardCatalog *catalog)
 	if (!found)
 		return false;
 
+	catalog->trash_schema_oid = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, true);
 	catalog->policy_relid = get_relname_relid("policy", catalog->schema_oid);
 	catalog->backups_relid = get_relname_relid("backups", catalog->schema_oid);
 	catalog->audit_relid = get_relname_relid("audit", catalog->schema_oid);

@@ -46,6 +46,8 @@ static GuardIntent *relation_intent(GuardOperation op, RangeVar *rv,
 									bool data_bearing);
 static GuardIntent *type_intent(GuardOperation op, List *names);
 static void classify_own_function(List *names, List **intents);
+static void classify_own_table_part(RangeVar *rv, const char *object_type,
+									const char *name, List **intents);
 static bool is_data_bearing_type(const char *object_type);
 
 /*
@@ -67,6 +69,10 @@ classify_is_guarded_statement(Node *parsetree)
 		case T_AlterExtensionContentsStmt:
 		case T_CreateFunctionStmt:
 		case T_AlterFunctionStmt:
+		case T_RuleStmt:
+		case T_CreateTrigStmt:
+		case T_CreatePolicyStmt:
+		case T_ViewStmt:
 			return true;
 		default:
 			return false;
@@ -125,6 +131,38 @@ classify_statement(Node *parsetree)
 			classify_own_function(((CreateFunctionStmt *) parsetree)->funcname,
 								  &intents);
 			break;
+		case T_RuleStmt:
+			classify_own_table_part(((RuleStmt *) parsetree)->relation, "rule",
+									((RuleStmt *) parsetree)->rulename, &intents);
+			break;
+		case T_CreateTrigStmt:
+			classify_own_table_part(((CreateTrigStmt *) parsetree)->relation, "trigger",
+									((CreateTrigStmt *) parsetree)->trigname, &intents);
+			break;
+		case T_CreatePolicyStmt:
+			classify_own_table_part(((CreatePolicyStmt *) parsetree)->table, "policy",
+									((CreatePolicyStmt *) parsetree)->policy_name,
+									&intents);
+			break;
+		case T_ViewStmt:
+			{
+				RangeVar   *view = ((ViewStmt *) parsetree)->view;
+
+				/* CREATE OR REPLACE VIEW guarded_ddl.denials ... WHERE false */
+				if (view->schemaname != NULL &&
+					strcmp(view->schemaname, GUARD_SCHEMA_NAME) == 0)
+				{
+					GuardIntent *intent = guard_intent_new(GUARD_OP_DDL, "view");
+
+					intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
+					intent->object_name = pstrdup(view->relname);
+					intent->object_identity = quote_qualified_identifier(view->schemaname,
+																		 view->relname);
+					intent->only_if_self = true;
+					intents = lappend(intents, intent);
+				}
+				break;
+			}
 		case T_AlterFunctionStmt:
 			classify_own_function(((AlterFunctionStmt *) parsetree)->func->objname,
 								  &intents);
@@ -133,6 +171,24 @@ classify_statement(Node *parsetree)
 			break;
 	}
 	return intents;
+}
+
+/*
+ * A rule, trigger or policy added to one of guarded_ddl's tables could
+ * swallow audit rows; the probe intent is kept only for those tables.
+ */
+static void
+classify_own_table_part(RangeVar *rv, const char *object_type,
+						const char *name, List **intents)
+{
+	GuardIntent *intent = relation_intent(GUARD_OP_DDL, rv, GUARD_RIGHT_NONE,
+										  NoLock, false);
+
+	intent->object_type = object_type;
+	intent->part_name = pstrdup(name);
+	intent->only_if_self = true;
+	intent->missing_ok = true;
+	*intents = lappend(*intents, intent);
 }
 
 /*
@@ -180,10 +236,13 @@ classify_drop(DropStmt *stmt, List **intents)
 
 				if (list_length(names) < 2)
 					continue;
-				names = list_truncate(names, list_length(names) - 1);
 				intent = relation_intent(GUARD_OP_DROP,
-										 makeRangeVarFromNameList(names),
+										 makeRangeVarFromNameList(list_truncate(list_copy(names),
+																				list_length(names) - 1)),
 										 GUARD_RIGHT_NONE, NoLock, false);
+				intent->object_type = stmt->removeType == OBJECT_TRIGGER ? "trigger"
+					: stmt->removeType == OBJECT_RULE ? "rule" : "policy";
+				intent->part_name = pstrdup(strVal(llast(names)));
 				intent->only_if_self = true;
 				intent->missing_ok = true;
 				*intents = lappend(*intents, intent);

@@ -194,7 +194,9 @@ is_self_protected(const GuardStatement *stmt, const GuardIntent *intent)
 	if (intent->address.classId == ExtensionRelationId)
 		return intent->address.objectId == stmt->catalog.extension_oid;
 	if (intent->address.classId == NamespaceRelationId)
-		return intent->address.objectId == stmt->catalog.schema_oid;
+		return intent->address.objectId == stmt->catalog.schema_oid ||
+			(OidIsValid(intent->address.objectId) &&
+			 intent->address.objectId == stmt->catalog.trash_schema_oid);
 	if (intent->address.classId == RelationRelationId &&
 		OidIsValid(intent->address.objectId) &&
 		get_rel_namespace(intent->address.objectId) == stmt->catalog.schema_oid)

@@ -37,6 +37,7 @@ static GuardStatement *statement_for_event(EventTriggerData *trigdata);
 static List *read_dropped_objects(GuardStatement *stmt);
 static void audit_other_commands(GuardStatement *stmt);
 static Oid	rewrite_relid(int *reason);
+static bool statement_changes_guard(GuardStatement *stmt);
 
 /*
  * Before the command runs: decide everything the parse tree names, so a
@@ -67,6 +68,13 @@ guarded_ddl_ddl_command_start(PG_FUNCTION_ARGS)
 	decide_all(stmt);
 	enforce_statement(stmt);
 	audit_prepare_statement(stmt);
+
+	/*
+	 * An overridden change to guarded_ddl itself may take the audit table
+	 * away (rename, drop): record it while the table is still there.
+	 */
+	if (statement_changes_guard(stmt))
+		audit_record_statement(stmt);
 
 	MemoryContextSwitchTo(oldcxt);
 	PG_RETURN_VOID();
@@ -329,4 +337,21 @@ rewrite_relid(int *reason)
 	*reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(fc));
 	InitFunctionCallInfoData(*fc, NULL, 0, InvalidOid, NULL, NULL);
 	return DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fc));
+}
+
+/* Whether an overridden intent of the statement targets guarded_ddl. */
+static bool
+statement_changes_guard(GuardStatement *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *intent = lfirst(lc);
+
+		if (intent->refusal == GUARD_REFUSAL_SELF &&
+			intent->decision == GUARD_OVERRIDDEN)
+			return true;
+	}
+	return false;
 }

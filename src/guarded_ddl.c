@@ -347,8 +347,8 @@ guarded_ddl_override(PG_FUNCTION_ARGS)
 						   strlen(reason), GUARD_MAX_REASON_LEN)));
 	if (!IsTransactionBlock())
 		ereport(WARNING,
-				(errmsg("guarded_ddl.override() outside a transaction block has no effect"),
-				 errhint("Call it after BEGIN, in the same transaction as the statement.")));
+				(errmsg("guarded_ddl.override() outside a transaction block lasts only until the end of this statement"),
+				 errhint("Call it after BEGIN, in the same transaction as the statement it is for.")));
 
 	override_in_progress = true;
 	PG_TRY();

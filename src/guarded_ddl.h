@@ -59,6 +59,7 @@ typedef struct GuardCatalog
 	Oid			extension_oid;
 	Oid			owner;
 	Oid			schema_oid;
+	Oid			trash_schema_oid;	/* InvalidOid if missing */
 	Oid			policy_relid;
 	Oid			backups_relid;
 	Oid			audit_relid;

@@ -110,6 +110,7 @@ typedef struct GuardIntent
 	RangeVar   *relation;		/* relation the command opens, or NULL */
 	RangeVar   *subject;		/* partition a DETACH names, or NULL */
 	char	   *constraint_name;	/* for DROP CONSTRAINT */
+	char	   *part_name;		/* trigger, rule or policy of the relation */
 	char		expected_relkind;	/* '\0' = any */
 	GuardRightNeeded right;
 	LOCKMODE	lockmode;		/* the lock the command itself takes */

@@ -280,7 +280,8 @@ move_to_trash(Oid relid, Oid trash_nsp, char **trash_name)
 		TrashRename *rename = palloc(sizeof(TrashRename));
 
 		rename->from = get_rel_name(partid);
-		rename->to = trash_unique_name(rename->from, relid);
+		/* each part's own oid: two long names cut alike still differ */
+		rename->to = trash_unique_name(rename->from, partid);
 		RenameRelationInternal(partid, rename->to, true,
 							   get_rel_relkind(partid) == RELKIND_INDEX);
 		CommandCounterIncrement();
@@ -300,7 +301,10 @@ move_to_trash(Oid relid, Oid trash_nsp, char **trash_name)
 	return renames;
 }
 
-/* name + "_gd<oid>", cut (on a character boundary) to fit NAMEDATALEN. */
+/*
+ * name + "_gd<oid>", cut (on a character boundary) to fit NAMEDATALEN.  The
+ * oid belongs to the object renamed, so the result is unique in the trash.
+ */
 static char *
 trash_unique_name(const char *name, Oid relid)
 {
@@ -621,9 +625,9 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 			audit_prepare_statement(stmt);
 			performDeletion(&intent->address, DROP_RESTRICT, 0);
 			CommandCounterIncrement();
+			purged++;
 		}
 		MemoryContextSwitchTo(oldcxt);
-		purged++;
 	}
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
