@@ -289,14 +289,14 @@ CREATE VIEW guarded_ddl.recovery AS
                WHEN a.wal_lsn IS NOT NULL THEN
                    'recovery_target_lsn = ' || pg_catalog.quote_literal(a.wal_lsn::text)
                    || E'\nrecovery_target_inclusive = off'
-           END || E'\nrecovery_target_action = ''pause''' AS recovery_settings
+           END || E'\nrecovery_target_action = ''promote''' AS recovery_settings
       FROM guarded_ddl.audit AS a
      WHERE a.decision IN ('allowed', 'overridden', 'warned')
        AND a.operation IN ('drop', 'alter_type', 'truncate')
        AND a.holds_data IS DISTINCT FROM false
      ORDER BY a.logged_at DESC, a.id DESC;
 COMMENT ON VIEW guarded_ddl.recovery IS
-    'one row per allowed data-destroying statement, with the recovery settings that restore the data as it was just before';
+    'one row per allowed data-destroying statement, with the recovery settings that restore the data as it was just before (promote: the statement''s own transaction still holds its locks at the target, so a paused cluster could not read the table)';
 
 ------------------------------------------------------------------------------
 -- Event triggers (C).  All ENABLE ALWAYS, so session_replication_role =

@@ -231,6 +231,8 @@ guarded_ddl_audit_worker_main(Datum main_arg)
 
 	gd_bgw_connect(shared->database, shared->role);
 
+	/* the caller is told "refused" only once the row is on disk */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
