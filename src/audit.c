@@ -243,9 +243,7 @@ insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	ListCell   *lc;
 	int			n = 0;
 
-	guard_become_owner(catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(catalog, &saved);
 	if (insert_plan == NULL)
 	{
 		Oid			argtypes[AUDIT_NCOLUMNS];
@@ -288,8 +286,7 @@ insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 		}
 		n++;
 	}
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 }
 
 /*

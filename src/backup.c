@@ -30,9 +30,7 @@ backup_load(GuardStatement *stmt)
 	if (stmt->backups.loaded)
 		return;
 
-	guard_become_owner(&stmt->catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(&stmt->catalog, &saved);
 	ret = SPI_execute("SELECT n.id, n.finished_at, v.id, v.finished_at"
 					  "  FROM (SELECT 1) AS one"
 					  "  LEFT JOIN LATERAL (SELECT b.id, b.finished_at"
@@ -64,7 +62,6 @@ backup_load(GuardStatement *stmt)
 		d = SPI_getbinval(tuple, desc, 4, &isnull);
 		stmt->backups.verified_finished = isnull ? 0 : DatumGetTimestampTz(d);
 	}
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 	stmt->backups.loaded = true;
 }

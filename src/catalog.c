@@ -19,6 +19,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -130,13 +131,15 @@ guard_is_own_relation(Oid relid)
 }
 
 /*
- * Switch to the extension owner, with search_path pinned to pg_catalog, for
- * SQL guarded_ddl runs on its own tables.  Security-restricted, like a
- * maintenance command, so nothing it runs can change the session.  An error
- * before guard_restore_user() is cleaned up by transaction abort.
+ * Connect to SPI as the extension owner, with search_path pinned to
+ * pg_catalog, for SQL guarded_ddl runs on its own tables.  Security-
+ * restricted, like a maintenance command, so nothing it runs can change the
+ * session.  An error before guard_spi_finish_as_owner() is cleaned up by
+ * (sub)transaction abort.
  */
 void
-guard_become_owner(const GuardCatalog *catalog, GuardOwnerContext *saved)
+guard_spi_connect_as_owner(const GuardCatalog *catalog,
+						   GuardOwnerContext *saved)
 {
 	GetUserIdAndSecContext(&saved->save_userid, &saved->save_sec_context);
 	SetUserIdAndSecContext(catalog->owner,
@@ -147,11 +150,14 @@ guard_become_owner(const GuardCatalog *catalog, GuardOwnerContext *saved)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "guarded_ddl: SPI_connect failed");
 }
 
 void
-guard_restore_user(GuardOwnerContext *saved)
+guard_spi_finish_as_owner(GuardOwnerContext *saved)
 {
+	SPI_finish();
 	AtEOXact_GUC(false, saved->save_nestlevel);
 	SetUserIdAndSecContext(saved->save_userid, saved->save_sec_context);
 }

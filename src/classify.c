@@ -46,6 +46,8 @@ static GuardIntent *relation_intent(GuardOperation op, RangeVar *rv,
 									bool data_bearing);
 static GuardIntent *type_intent(GuardOperation op, List *names);
 static void classify_own_function(List *names, List **intents);
+static GuardIntent *moved_object_intent(ObjectType objtype, RangeVar *relation,
+										Node *object, List **intents);
 static void classify_own_table_part(RangeVar *rv, const char *object_type,
 									const char *name, List **intents);
 static bool is_data_bearing_type(const char *object_type);
@@ -412,6 +414,39 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 	}
 }
 
+/*
+ * RENAME and SET SCHEMA of a relation, type or (guarded_ddl's own) function:
+ * the object keeps its data but applications lose it.  NULL for objects no
+ * intent is made for.
+ */
+static GuardIntent *
+moved_object_intent(ObjectType objtype, RangeVar *relation, Node *object,
+					List **intents)
+{
+	switch (objtype)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_SEQUENCE:
+			return relation_intent(GUARD_OP_RENAME, relation,
+								   GUARD_RIGHT_OWN_RELATION, NoLock, false);
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			return type_intent(GUARD_OP_RENAME, castNode(List, object));
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			classify_own_function(castNode(ObjectWithArgs, object)->objname,
+								  intents);
+			return NULL;
+		default:
+			return NULL;
+	}
+}
+
 static void
 classify_rename(RenameStmt *stmt, List **intents)
 {
@@ -419,14 +454,6 @@ classify_rename(RenameStmt *stmt, List **intents)
 
 	switch (stmt->renameType)
 	{
-		case OBJECT_TABLE:
-		case OBJECT_VIEW:
-		case OBJECT_MATVIEW:
-		case OBJECT_FOREIGN_TABLE:
-		case OBJECT_SEQUENCE:
-			intent = relation_intent(GUARD_OP_RENAME, stmt->relation,
-									 GUARD_RIGHT_OWN_RELATION, NoLock, false);
-			break;
 		case OBJECT_COLUMN:
 			intent = relation_intent(GUARD_OP_RENAME, stmt->relation,
 									 GUARD_RIGHT_OWN_RELATION, NoLock, false);
@@ -443,20 +470,13 @@ classify_rename(RenameStmt *stmt, List **intents)
 			if (!OidIsValid(intent->address.objectId))
 				intent->missing = true;
 			break;
-		case OBJECT_TYPE:
-		case OBJECT_DOMAIN:
-			intent = type_intent(GUARD_OP_RENAME, castNode(List, stmt->object));
-			break;
-		case OBJECT_FUNCTION:
-		case OBJECT_PROCEDURE:
-		case OBJECT_ROUTINE:
-		case OBJECT_AGGREGATE:
-			classify_own_function(castNode(ObjectWithArgs, stmt->object)->objname,
-								  intents);
-			return;
 		default:
-			return;
+			intent = moved_object_intent(stmt->renameType, stmt->relation,
+										 stmt->object, intents);
+			break;
 	}
+	if (intent == NULL)
+		return;
 	intent->missing_ok = stmt->missing_ok;
 	*intents = lappend(*intents, intent);
 }
@@ -464,32 +484,11 @@ classify_rename(RenameStmt *stmt, List **intents)
 static void
 classify_set_schema(AlterObjectSchemaStmt *stmt, List **intents)
 {
-	GuardIntent *intent;
+	GuardIntent *intent = moved_object_intent(stmt->objectType, stmt->relation,
+											  stmt->object, intents);
 
-	switch (stmt->objectType)
-	{
-		case OBJECT_TABLE:
-		case OBJECT_VIEW:
-		case OBJECT_MATVIEW:
-		case OBJECT_FOREIGN_TABLE:
-		case OBJECT_SEQUENCE:
-			intent = relation_intent(GUARD_OP_RENAME, stmt->relation,
-									 GUARD_RIGHT_OWN_RELATION, NoLock, false);
-			break;
-		case OBJECT_TYPE:
-		case OBJECT_DOMAIN:
-			intent = type_intent(GUARD_OP_RENAME, castNode(List, stmt->object));
-			break;
-		case OBJECT_FUNCTION:
-		case OBJECT_PROCEDURE:
-		case OBJECT_ROUTINE:
-		case OBJECT_AGGREGATE:
-			classify_own_function(castNode(ObjectWithArgs, stmt->object)->objname,
-								  intents);
-			return;
-		default:
-			return;
-	}
+	if (intent == NULL)
+		return;
 	intent->missing_ok = stmt->missing_ok;
 	*intents = lappend(*intents, intent);
 }

@@ -79,9 +79,9 @@ typedef struct GuardOwnerContext
 	int			save_nestlevel;
 } GuardOwnerContext;
 
-extern void guard_become_owner(const GuardCatalog *catalog,
-							   GuardOwnerContext *saved);
-extern void guard_restore_user(GuardOwnerContext *saved);
+extern void guard_spi_connect_as_owner(const GuardCatalog *catalog,
+									   GuardOwnerContext *saved);
+extern void guard_spi_finish_as_owner(GuardOwnerContext *saved);
 
 /* override.c-like state lives in guarded_ddl.c */
 extern bool guard_override_active(void);

@@ -135,9 +135,7 @@ policy_load(const GuardCatalog *catalog)
 	rules_by_name = hash_create("guarded_ddl rules by name", 256, &ctl,
 								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
-	guard_become_owner(catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(catalog, &saved);
 	ret = SPI_execute("SELECT id, priority, operation, object_type, schema_name,"
 					  "       object_name, column_name, role_name,"
 					  "       application_name, action,"
@@ -215,8 +213,7 @@ policy_load(const GuardCatalog *catalog)
 	}
 	MemoryContextSwitchTo(oldcxt);
 
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 
 	policy_cached_relid = catalog->policy_relid;
 	policy_valid = true;

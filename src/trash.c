@@ -362,9 +362,7 @@ record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
 	values[6] = names_array(renames, false);
 	values[7] = names_array(renames, true);
 
-	guard_become_owner(&stmt->catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(&stmt->catalog, &saved);
 	ret = SPI_execute_with_args("INSERT INTO guarded_ddl.trash_bin"
 								" (original_schema, original_name, trash_name,"
 								"  row_estimate, dropped_by, audit_id,"
@@ -374,8 +372,7 @@ record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "guarded_ddl: could not record the trash entry: %s",
 			 SPI_result_code_string(ret));
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 }
 
 /*
@@ -417,9 +414,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("guarded_ddl is not installed in this database")));
 
-	guard_become_owner(&catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(&catalog, &saved);
 	args[0] = Int64GetDatum(trash_id);
 	ret = SPI_execute_with_args("SELECT original_schema, original_name, trash_name,"
 								"       renamed_from, renamed_to"
@@ -452,8 +447,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 							  false, TYPALIGN_CHAR, &to_names, NULL, &nrenames);
 		MemoryContextSwitchTo(spicxt);
 	}
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 
 	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
 	relid = get_relname_relid(trash_name, trash_nsp);
@@ -516,9 +510,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 		CommandCounterIncrement();
 	}
 
-	guard_become_owner(&catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(&catalog, &saved);
 	{
 		Oid			types[2] = {INT8OID, TEXTOID};
 		Datum		vals[2];
@@ -530,8 +522,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 									" WHERE id OPERATOR(pg_catalog.=) $1",
 									2, types, vals, NULL, false, 0);
 	}
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 
 	ereport(LOG,
 			(errmsg("guarded_ddl: %s restored recycle bin entry %lld as %s",
@@ -573,9 +564,7 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 				 errmsg("guarded_ddl is not installed in this database")));
 	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
 
-	guard_become_owner(&catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(&catalog, &saved);
 	args[0] = IntervalPGetDatum(older_than);
 	ret = SPI_execute_with_args("SELECT id, trash_name FROM guarded_ddl.trash_bin"
 								" WHERE restored_at IS NULL AND purged_at IS NULL"
@@ -598,8 +587,7 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 											SPI_tuptable->tupdesc, 2));
 		MemoryContextSwitchTo(spicxt);
 	}
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 
 	stmt = statement_push(fcinfo, "SELECT guarded_ddl.purge_trash", &catalog);
 	forboth(lc, ids, nlc, names)
@@ -637,9 +625,7 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 	}
 	statement_pop(stmt);
 
-	guard_become_owner(&catalog, &saved);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
+	guard_spi_connect_as_owner(&catalog, &saved);
 	foreach(lc, ids)
 	{
 		Oid			types[1] = {INT8OID};
@@ -651,8 +637,7 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 									 " WHERE id OPERATOR(pg_catalog.=) $1",
 									 1, types, vals, NULL, false, 0);
 	}
-	SPI_finish();
-	guard_restore_user(&saved);
+	guard_spi_finish_as_owner(&saved);
 
 	PG_RETURN_INT64(purged);
 }
