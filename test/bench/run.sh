@@ -211,7 +211,7 @@ median() {
 		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# rotate N ROUND WORDS...: the words rotated by ROUND (round 1 = as given).
+# rotate ROUND WORDS...: the words rotated by ROUND (round 1: as given).
 rotate() {
 	local round="$1"
 	shift
@@ -341,17 +341,17 @@ start_bench_cluster() {
 # ---------------------------------------------------------------------------
 
 print_machine() {
-	local cpu mem pgver fsync synccommit
+	local cpu mem pgver settings
 	cpu="$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 	mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 	pgver="$(qv "${PORT_P}" postgres 'SELECT version()')"
-	fsync="$(qv "${PORT_P}" postgres 'SHOW fsync')"
-	synccommit="$(qv "${PORT_P}" postgres 'SHOW synchronous_commit')"
+	settings="$(qv "${PORT_P}" postgres "SELECT string_agg(name || ' ' || current_setting(name), ', ' ORDER BY ord)
+		FROM unnest(ARRAY['fsync', 'synchronous_commit', 'wal_level', 'shared_buffers', 'max_worker_processes',
+		                  'max_locks_per_transaction', 'max_wal_size', 'checkpoint_timeout']) WITH ORDINALITY AS s(name, ord)")"
 	echo "guarded_ddl benchmark -- ${MODE} run, ${ROUNDS} rounds, figures ${ONLY}, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine:    nproc $(nproc), CPU ${cpu:-unknown}, memory ${mem}, load average $(cut -d ' ' -f 1-3 /proc/loadavg) at start"
 	echo "postgresql: ${pgver}"
-	echo "settings:   fsync ${fsync}, synchronous_commit ${synccommit}, wal_level replica, shared_buffers 256MB," \
-		"max_worker_processes 16, max_locks_per_transaction 128, no timed checkpoints"
+	echo "settings:   ${settings} (all clusters alike)"
 	echo "guarded_ddl: ${GUARD_BUILD}"
 }
 
@@ -430,7 +430,7 @@ setup_figure_e() {
 
 # setup_figure_f: the big and the small table, vacuumed and analyzed.
 setup_figure_f() {
-	local check
+	local check t
 	q "${PORT_P}" postgres -c 'CREATE DATABASE f_probe'
 	q "${PORT_P}" f_probe -c 'CREATE EXTENSION guarded_ddl' \
 		-c "CREATE TABLE public.big AS SELECT g AS id FROM generate_series(1, ${F_ROWS}) g" \
@@ -824,6 +824,32 @@ report() {
 # Main
 # ---------------------------------------------------------------------------
 
+# bench_cleanup: the EXIT trap.  Stops every server under WORK_DIR (they
+# hold files open), then removes it unless --keep.  Signals that arrive
+# meanwhile are ignored, so a second Ctrl-C cannot leave a server behind.
+bench_cleanup() {
+	local status=$?
+	set +e
+	trap '' INT TERM HUP
+	trap - EXIT
+	if [[ -n "${WORK_DIR}" && -d "${WORK_DIR}" ]]; then
+		stop_servers_under "${WORK_DIR}"
+		if [[ "${GUARDED_DDL_KEEP_TMP:-0}" == 1 ]]; then
+			info "kept ${WORK_DIR}"
+		else
+			rm -rf -- "${WORK_DIR}"
+		fi
+	fi
+	exit "${status}"
+}
+
+install_bench_trap() {
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+}
+
 main() {
 	local started round fig
 	started="$(date +%s)"
@@ -831,7 +857,7 @@ main() {
 		die "PostgreSQL ${PG_MAJOR} is not installed (apt-get install postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR})"
 
 	ensure_test_user
-	install_cleanup_trap
+	install_bench_trap
 	# Not common.sh's create_work_dir: a prefix of our own, so that sweeping
 	# leftovers of the test runs (/tmp/guarded_ddl.*) does not pull the
 	# directory from under a long benchmark.
