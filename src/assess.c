@@ -598,6 +598,9 @@ assess_relations_where(GuardStatement *stmt, AttrNumber attno, Oid value)
 
 		if (classform->relpersistence == RELPERSISTENCE_TEMP)
 			continue;
+		/* never lock guarded_ddl's own tables: the audit worker needs them */
+		if (classform->relnamespace == stmt->catalog.schema_oid)
+			continue;
 		if (classform->relkind == RELKIND_RELATION ||
 			classform->relkind == RELKIND_MATVIEW ||
 			classform->relkind == RELKIND_PARTITIONED_TABLE ||
@@ -620,6 +623,9 @@ assess_extension_members(GuardStatement *stmt, Oid extoid)
 	HeapTuple	tuple;
 	List	   *relids = NIL;
 
+	/* guarded_ddl's own: refused anyway, and its tables stay unlocked */
+	if (extoid == stmt->catalog.extension_oid)
+		return;
 	/* DROP EXTENSION needs the extension's owner; otherwise it fails */
 	if (!stmt->preflight && !superuser() &&
 		!has_privs_of_role(GetUserId(), guard_extension_owner(extoid)))
@@ -666,9 +672,6 @@ assess_relid_list(GuardStatement *stmt, List *relids)
 		int64		rows;
 
 		if (assess_lookup_verdict(stmt, relid) != NULL)
-			continue;
-		/* never lock guarded_ddl's own tables: the audit worker needs them */
-		if (get_rel_namespace(relid) == stmt->catalog.schema_oid)
 			continue;
 		if (stmt->preflight && !may_look_at_rows(relid))
 		{

@@ -26,6 +26,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/fmgrprotos.h"
@@ -233,15 +234,67 @@ audit_record_command(GuardStatement *stmt, const char *object_type,
 }
 
 /*
- * Insert the rows; when intents is given (one per row), each learns the id
- * of its audit row.
+ * The same INSERT for many rows at once: one executor run per statement
+ * however many intents it has (a DROP SCHEMA of thousands of tables).  Each
+ * parameter is a text[] holding one column; unnest() (unqualified: the
+ * parser expands its multi-argument form itself, always from pg_catalog)
+ * zips them back into rows, in order.
+ */
+static const char *const audit_insert_many_sql =
+"INSERT INTO guarded_ddl.audit (decision, operation, object_type,"
+" object_identity, schema_name, object_name, column_name, cascaded,"
+" holds_data, row_estimate, command_tag, statement, policy_id, backup_id,"
+" backup_age, reason, role_name, session_role, application_name,"
+" client_addr, backend_pid, txid, wal_lsn, restore_point)"
+" SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8::pg_catalog.bool,"
+" u.c9::pg_catalog.bool, u.c10::pg_catalog.int8, u.c11, u.c12,"
+" u.c13::pg_catalog.int8, u.c14::pg_catalog.int8, u.c15::pg_catalog.interval,"
+" u.c16, u.c17::pg_catalog.name, u.c18::pg_catalog.name, u.c19,"
+" u.c20::pg_catalog.inet, u.c21::pg_catalog.int4, u.c22::pg_catalog.xid8,"
+" u.c23::pg_catalog.pg_lsn, u.c24"
+" FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+"             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+"      WITH ORDINALITY AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11,"
+"                            c12, c13, c14, c15, c16, c17, c18, c19, c20,"
+"                            c21, c22, c23, c24, ord)"
+" ORDER BY u.ord"
+" RETURNING id";
+
+/*
+ * Insert the rows (each an array of AUDIT_NCOLUMNS text values) with one
+ * statement; when intents is given (one per row), each learns the id of its
+ * audit row.
  */
 static void
 insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 {
 	GuardOwnerContext saved;
-	ListCell   *lc;
-	int			n = 0;
+	int			nrows = list_length(rows);
+	Datum		columns[AUDIT_NCOLUMNS];
+	Datum	   *elems = palloc(sizeof(Datum) * nrows);
+	bool	   *elemnulls = palloc(sizeof(bool) * nrows);
+	int			ret;
+
+	for (int col = 0; col < AUDIT_NCOLUMNS; col++)
+	{
+		int			dims[1] = {nrows};
+		int			lbs[1] = {1};
+		int			r = 0;
+		ListCell   *lc;
+
+		foreach(lc, rows)
+		{
+			char	  **v = lfirst(lc);
+
+			elemnulls[r] = (v[col] == NULL);
+			elems[r] = v[col] ? CStringGetTextDatum(v[col]) : (Datum) 0;
+			r++;
+		}
+		columns[col] = PointerGetDatum(construct_md_array(elems, elemnulls, 1,
+														  dims, lbs, TEXTOID,
+														  -1, false,
+														  TYPALIGN_INT));
+	}
 
 	guard_spi_connect_as_owner(catalog, &saved);
 	if (insert_plan == NULL)
@@ -250,8 +303,8 @@ insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 		SPIPlanPtr	plan;
 
 		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
-			argtypes[i] = TEXTOID;
-		plan = SPI_prepare(audit_insert_sql, AUDIT_NCOLUMNS, argtypes);
+			argtypes[i] = TEXTARRAYOID;
+		plan = SPI_prepare(audit_insert_many_sql, AUDIT_NCOLUMNS, argtypes);
 		if (plan == NULL)
 			elog(ERROR, "guarded_ddl: could not prepare the audit insert: %s",
 				 SPI_result_code_string(SPI_result));
@@ -259,32 +312,21 @@ insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 			elog(ERROR, "guarded_ddl: could not keep the audit insert plan");
 		insert_plan = plan;
 	}
-	foreach(lc, rows)
+	ret = SPI_execute_plan(insert_plan, columns, NULL, false, 0);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) nrows)
+		elog(ERROR, "guarded_ddl: audit insert failed: %s",
+			 SPI_result_code_string(ret));
+	if (intents != NIL)
 	{
-		char	  **v = lfirst(lc);
-		Datum		values[AUDIT_NCOLUMNS];
-		char		nulls[AUDIT_NCOLUMNS];
-		int			ret;
-
-		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
-		{
-			values[i] = v[i] ? CStringGetTextDatum(v[i]) : (Datum) 0;
-			nulls[i] = v[i] ? ' ' : 'n';
-		}
-		ret = SPI_execute_plan(insert_plan, values, nulls, false, 0);
-		if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "guarded_ddl: audit insert failed: %s",
-				 SPI_result_code_string(ret));
-		if (intents != NIL)
+		for (int r = 0; r < nrows; r++)
 		{
 			bool		isnull;
-			GuardIntent *intent = list_nth(intents, n);
+			GuardIntent *intent = list_nth(intents, r);
 
-			intent->audit_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+			intent->audit_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
 														   SPI_tuptable->tupdesc,
 														   1, &isnull));
 		}
-		n++;
 	}
 	guard_spi_finish_as_owner(&saved);
 }

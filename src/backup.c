@@ -24,6 +24,7 @@
 void
 backup_load(GuardStatement *stmt)
 {
+	static SPIPlanPtr plan = NULL;
 	GuardOwnerContext saved;
 	int			ret;
 
@@ -31,7 +32,10 @@ backup_load(GuardStatement *stmt)
 		return;
 
 	guard_spi_connect_as_owner(&stmt->catalog, &saved);
-	ret = SPI_execute("SELECT n.id, n.finished_at, v.id, v.finished_at"
+	/* planned once per backend: it runs for every data-destroying statement */
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT n.id, n.finished_at, v.id, v.finished_at"
 					  "  FROM (SELECT 1) AS one"
 					  "  LEFT JOIN LATERAL (SELECT b.id, b.finished_at"
 					  "                       FROM guarded_ddl.backups AS b"
@@ -42,7 +46,13 @@ backup_load(GuardStatement *stmt)
 					  "                      WHERE b.restore_verified_at IS NOT NULL"
 					  "                      ORDER BY b.finished_at DESC, b.id DESC"
 					  "                      LIMIT 1) AS v ON true",
-					  true, 1);
+					  0, NULL);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "guarded_ddl: could not plan the backup query");
+		plan = p;
+	}
+	ret = SPI_execute_plan(plan, NULL, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "guarded_ddl: could not read guarded_ddl.backups: %s",
 			 SPI_result_code_string(ret));

@@ -19,6 +19,7 @@
 #include "catalog/pg_extension.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_class.h"
@@ -74,8 +75,10 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 	}
 	else
 	{
-		rule = policy_match(&stmt->catalog, intent,
-							GetUserNameFromId(GetUserId(), false),
+		if (stmt->role_name == NULL)
+			stmt->role_name = MemoryContextStrdup(stmt->context,
+												  GetUserNameFromId(GetUserId(), false));
+		rule = policy_match(&stmt->catalog, intent, stmt->role_name,
 							application_name ? application_name : "");
 		if (rule != NULL)
 		{
@@ -187,22 +190,20 @@ is_self_protected(const GuardStatement *stmt, const GuardIntent *intent)
 {
 	if (intent->address.classId == EventTriggerRelationId)
 		return true;			/* only guarded_ddl's own ever get here */
-	/* anything else living in guarded_ddl's schema (functions, views) */
-	if (intent->schema_name != NULL && OidIsValid(stmt->catalog.schema_oid) &&
-		strcmp(intent->schema_name, GUARD_SCHEMA_NAME) == 0)
-		return true;
 	if (intent->address.classId == ExtensionRelationId)
 		return intent->address.objectId == stmt->catalog.extension_oid;
 	if (intent->address.classId == NamespaceRelationId)
 		return intent->address.objectId == stmt->catalog.schema_oid ||
 			(OidIsValid(intent->address.objectId) &&
 			 intent->address.objectId == stmt->catalog.trash_schema_oid);
-	if (intent->address.classId == RelationRelationId &&
-		OidIsValid(intent->address.objectId) &&
-		get_rel_namespace(intent->address.objectId) == stmt->catalog.schema_oid)
-		return true;
-	if (OidIsValid(intent->data_relid) &&
-		get_rel_namespace(intent->data_relid) == stmt->catalog.schema_oid)
+
+	/*
+	 * Anything else living in guarded_ddl's schema: its tables, views,
+	 * functions.  Every intent carries its schema's name, also for objects
+	 * already gone from the catalogs at sql_drop.
+	 */
+	if (intent->schema_name != NULL &&
+		strcmp(intent->schema_name, GUARD_SCHEMA_NAME) == 0)
 		return true;
 	return false;
 }

@@ -222,10 +222,19 @@ read_dropped_objects(GuardStatement *stmt)
 	/* planned once per backend: it runs for every DROP */
 	if (plan == NULL)
 	{
+		/*
+		 * Internal parts (row types, TOAST tables, indexes behind keys)
+		 * belong to their owner's intent and are skipped here already,
+		 * except relations, which may be partitions or extension members.
+		 */
 		SPIPlanPtr	p = SPI_prepare("SELECT classid, objid, objsubid, original, normal,"
 									"       is_temporary, object_type, schema_name,"
 									"       object_name, object_identity, address_names"
-									"  FROM pg_catalog.pg_event_trigger_dropped_objects()",
+									"  FROM pg_catalog.pg_event_trigger_dropped_objects()"
+									" WHERE (original OR normal"
+									"        OR object_type OPERATOR(pg_catalog.=)"
+									"           ANY ('{table,\"materialized view\"}'::pg_catalog.text[]))"
+									"   AND NOT is_temporary",
 									0, NULL);
 
 		if (p == NULL || SPI_keepplan(p) != 0)

@@ -177,6 +177,7 @@ typedef struct GuardStatement
 	char	   *restore_point;	/* created before it destroyed data */
 	bool		refused;		/* an ERROR is on its way */
 	bool		preflight;		/* guarded_ddl.check(): look, change nothing */
+	char	   *role_name;		/* current_user, looked up once */
 	SubTransactionId subid;
 	MemoryContext context;
 	struct GuardStatement *outer;
