@@ -21,7 +21,7 @@ OBJS = \
 	src/trash.o
 
 EXTENSION = guarded_ddl
-DATA = guarded_ddl--1.0.sql
+DATA = guarded_ddl--1.0.sql guarded_ddl--1.1.sql guarded_ddl--1.0--1.1.sql
 PGFILEDESC = "guarded_ddl - guard rails against data-destroying DDL"
 
 REGRESS_OPTS = --inputdir=. --outputdir=$(GUARDED_DDL_OUTDIR)
