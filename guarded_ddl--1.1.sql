@@ -1,12 +1,82 @@
-/* guarded_ddl--1.0.sql -- objects of the guarded_ddl extension
+/* guarded_ddl--1.1.sql -- objects of the guarded_ddl extension, version 1.1
  *
  * The public interface (tables, views, functions) follows DESIGN.md §3.
  * Everything is schema-qualified; nothing is granted to PUBLIC.  Functions
  * that write on behalf of less privileged roles are SECURITY DEFINER with a
- * pinned search_path.
+ * pinned search_path.  guarded_ddl--1.0--1.1.sql brings a 1.0 install to
+ * exactly this.
  */
 
 \echo Use "CREATE EXTENSION guarded_ddl" to load this file. \quit
+
+-- CREATE EXTENSION creates the schema guarded_ddl only when it is missing;
+-- otherwise it installs into whatever is there.  A schema that another role
+-- created beforehand would leave that role in control of guarded_ddl (a
+-- schema owner may drop or replace any object in it, a role with CREATE may
+-- plant objects beside guarded_ddl's), so the install goes on only into a
+-- schema owned by a superuser in which no other role may create objects --
+-- the schema CREATE EXTENSION has just made, or one a superuser made (a
+-- restore of pg_dump's output does that).  guarded_ddl_trash is always
+-- created below: one that already exists is refused with a clearer message
+-- than CREATE SCHEMA's.  Nothing has been created when these checks fail.
+DO $$
+DECLARE
+    owner_name name;
+    owner_is_superuser boolean;
+    creator name;
+    creator_text text;
+    n_relations bigint;
+BEGIN
+    SELECT r.rolname, r.rolsuper
+      INTO owner_name, owner_is_superuser
+      FROM pg_catalog.pg_namespace AS n
+      JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl';
+    IF owner_is_superuser IS DISTINCT FROM true THEN
+        RAISE EXCEPTION 'schema "guarded_ddl" already exists and is not owned by a superuser'
+            USING ERRCODE = 'duplicate_schema',
+                  DETAIL = pg_catalog.format('Schema "guarded_ddl" is owned by role "%s", which could drop or replace guarded_ddl''s objects in it and so disable the guard.',
+                                             owner_name),
+                  HINT = 'Check what the schema contains, drop or rename it, then run CREATE EXTENSION guarded_ddl again.';
+    END IF;
+
+    SELECT r.rolname
+      INTO creator
+      FROM pg_catalog.pg_namespace AS n
+     CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) AS a
+      LEFT JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl'
+       AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+       AND (r.oid IS NULL OR NOT r.rolsuper)
+     ORDER BY 1
+     LIMIT 1;
+    IF FOUND THEN
+        creator_text := CASE WHEN creator IS NULL THEN 'PUBLIC'
+                             ELSE pg_catalog.format('role "%s"', creator) END;
+        RAISE EXCEPTION 'schema "guarded_ddl" already exists and lets % create objects in it', creator_text
+            USING ERRCODE = 'duplicate_schema',
+                  DETAIL = pg_catalog.format('Schema "guarded_ddl" is owned by role "%s" and grants CREATE to %s, which could plant objects beside guarded_ddl''s.',
+                                             owner_name, creator_text),
+                  HINT = pg_catalog.format('Revoke it (REVOKE CREATE ON SCHEMA guarded_ddl FROM %s), check what the schema contains, then run CREATE EXTENSION guarded_ddl again.',
+                                           coalesce(pg_catalog.quote_ident(creator), 'PUBLIC'));
+    END IF;
+
+    SELECT r.rolname,
+           (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class AS c
+             WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid)
+      INTO owner_name, n_relations
+      FROM pg_catalog.pg_namespace AS n
+      LEFT JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl_trash';
+    IF FOUND THEN
+        RAISE EXCEPTION 'schema "guarded_ddl_trash" already exists'
+            USING ERRCODE = 'duplicate_schema',
+                  DETAIL = pg_catalog.format('guarded_ddl keeps soft-dropped tables in schema guarded_ddl_trash and creates it itself; the existing one is owned by role "%s" and holds %s relations.',
+                                             owner_name, n_relations),
+                  HINT = 'Check what the schema contains, drop or rename it, then run CREATE EXTENSION guarded_ddl again.';
+    END IF;
+END;
+$$;
 
 -- The schema is created by CREATE EXTENSION (control file: schema = guarded_ddl).
 REVOKE ALL ON SCHEMA guarded_ddl FROM PUBLIC;
@@ -28,6 +98,106 @@ CREATE FUNCTION guarded_ddl.glob_match(pattern text, subject text) RETURNS boole
     AS 'MODULE_PATHNAME', 'guarded_ddl_glob_match';
 COMMENT ON FUNCTION guarded_ddl.glob_match(text, text) IS
     'the glob matcher the policy uses: case-sensitive, * any run, ? one character, \ escapes';
+
+------------------------------------------------------------------------------
+-- Rights on guarded_ddl's tables.  Predefined roles (pg_write_all_data) pass
+-- every ACL check, so PostgreSQL alone would let their members rewrite the
+-- policy, forge backup markers or clean the audit.  A right counts here only
+-- when it was granted on the table itself (to a role the user is a member of,
+-- or to PUBLIC), or for the table's owner -- which is how guarded_ddl writes
+-- its tables: as the extension owner -- and for superusers.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION guarded_ddl.require_granted_write() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    extension_only constant boolean := TG_NARGS > 0 AND TG_ARGV[0] = 'extension_only';
+    table_name constant text := pg_catalog.quote_ident(TG_TABLE_SCHEMA) || '.' || pg_catalog.quote_ident(TG_TABLE_NAME);
+    verb constant text := CASE TG_OP WHEN 'INSERT' THEN 'insert into'
+                                     WHEN 'UPDATE' THEN 'update'
+                                     WHEN 'DELETE' THEN 'delete from'
+                                     ELSE 'truncate' END;
+    owner_id oid;
+    acl aclitem[];
+    ungranted text;
+BEGIN
+    SELECT c.relowner, c.relacl INTO owner_id, acl
+      FROM pg_catalog.pg_class AS c
+     WHERE c.oid = TG_RELID;
+
+    -- the owner (guarded_ddl itself runs its writes as the owner), members
+    -- of the owner, superusers
+    IF pg_catalog.pg_has_role(owner_id, 'MEMBER') THEN
+        RETURN NEW;
+    END IF;
+
+    IF NOT extension_only THEN
+        -- the right granted on the table
+        IF EXISTS (SELECT 1
+                     FROM pg_catalog.aclexplode(acl) AS a
+                    WHERE a.privilege_type = TG_OP
+                      AND CASE WHEN a.grantee = 0 THEN true
+                               ELSE pg_catalog.pg_has_role(a.grantee, 'MEMBER') END) THEN
+            RETURN NEW;
+        END IF;
+
+        -- an UPDATE may also rest on column grants, one for every column it
+        -- changes
+        IF TG_OP = 'UPDATE' AND TG_LEVEL = 'ROW' THEN
+            SELECT n.key INTO ungranted
+              FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(NEW)) AS n
+             WHERE n.value IS DISTINCT FROM pg_catalog.jsonb_extract_path(pg_catalog.to_jsonb(OLD), n.key)
+               AND NOT EXISTS (SELECT 1
+                                 FROM pg_catalog.pg_attribute AS att
+                                CROSS JOIN LATERAL pg_catalog.aclexplode(att.attacl) AS a
+                                WHERE att.attrelid = TG_RELID
+                                  AND att.attname = n.key
+                                  AND a.privilege_type = 'UPDATE'
+                                  AND CASE WHEN a.grantee = 0 THEN true
+                                           ELSE pg_catalog.pg_has_role(a.grantee, 'MEMBER') END)
+             ORDER BY n.key
+             LIMIT 1;
+            IF NOT FOUND AND EXISTS (SELECT 1
+                                       FROM pg_catalog.pg_attribute AS att
+                                      CROSS JOIN LATERAL pg_catalog.aclexplode(att.attacl) AS a
+                                      WHERE att.attrelid = TG_RELID
+                                        AND a.privilege_type = 'UPDATE'
+                                        AND CASE WHEN a.grantee = 0 THEN true
+                                                 ELSE pg_catalog.pg_has_role(a.grantee, 'MEMBER') END) THEN
+                RETURN NEW;
+            END IF;
+        END IF;
+    END IF;
+
+    IF extension_only THEN
+        RAISE EXCEPTION 'permission denied to % %', verb, table_name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Only guarded_ddl itself writes %s; no grant lets role "%s" do it.',
+                                             table_name, current_user),
+                  HINT = CASE WHEN TG_OP IN ('DELETE', 'TRUNCATE')
+                              THEN 'Use guarded_ddl.purge_audit() to remove old rows.'
+                              ELSE 'Decisions are recorded by guarded_ddl as they are taken; nothing is written by hand.' END;
+    ELSIF ungranted IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied to % %', verb, table_name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Role "%s" holds no UPDATE right granted on %s or on its column "%s": rights that come from predefined roles such as pg_write_all_data do not count for guarded_ddl''s tables.',
+                                             current_user, table_name, ungranted),
+                  HINT = pg_catalog.format('Have the right granted on the table itself (GRANT UPDATE ON %s) to a role you are a member of.',
+                                           table_name);
+    ELSE
+        RAISE EXCEPTION 'permission denied to % %', verb, table_name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Role "%s" holds no %s right granted on %s itself: rights that come from predefined roles such as pg_write_all_data do not count for guarded_ddl''s tables.',
+                                             current_user, TG_OP, table_name),
+                  HINT = pg_catalog.format('Have the right granted on the table itself (GRANT %s ON %s) to a role you are a member of.',
+                                           TG_OP, table_name);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION guarded_ddl.require_granted_write() IS
+    'refuses INSERT, UPDATE, DELETE and TRUNCATE of guarded_ddl''s tables unless the right was granted on the table itself (UPDATE: or on every column it changes), or the role is the owner (guarded_ddl''s own writes) or a superuser; with the argument extension_only, only the owner and superusers';
 
 ------------------------------------------------------------------------------
 -- Policy
@@ -107,8 +277,16 @@ DECLARE
         'extension', 'event trigger', 'parameter ACL', 'policy', 'publication',
         'publication namespace', 'publication relation', 'subscription',
         'transform', 'index column', 'sequence column'];
+    backslash constant text := pg_catalog.chr(92);
+    max_name_bytes constant int := pg_catalog.current_setting('max_identifier_length')::int;
     col text;
     val text;
+    old_val text;
+    ch text;
+    escaped boolean;
+    shortest int;
+    narrowed_by_application_only boolean;
+    was_narrowed_by_application_only boolean := false;
 BEGIN
     IF NEW.operation IS NULL OR NOT NEW.operation = ANY (ARRAY['*', 'drop', 'alter_type',
             'truncate', 'rename', 'detach_partition', 'set_unlogged', 'drop_constraint']) THEN
@@ -146,12 +324,70 @@ BEGIN
                       DETAIL = 'A pattern may not end with an unescaped backslash.',
                       HINT = 'Use \\ for a literal backslash, \* and \? for literal * and ?.';
         END IF;
+
+        -- Schema, object, column and role names are at most
+        -- max_identifier_length (63) bytes: a pattern whose every match
+        -- would be longer can never match.  Its shortest match is its
+        -- literal characters plus one character per '?'.  Checked when the
+        -- pattern is written, so a rule kept from an older version can
+        -- still be disabled or deleted.
+        CONTINUE WHEN col = 'application_name' OR val IS NULL;
+        IF TG_OP = 'UPDATE' THEN
+            old_val := CASE col
+                           WHEN 'schema_name' THEN OLD.schema_name
+                           WHEN 'object_name' THEN OLD.object_name
+                           WHEN 'column_name' THEN OLD.column_name
+                           ELSE OLD.role_name END;
+            CONTINUE WHEN val = old_val;
+        END IF;
+        shortest := 0;
+        escaped := false;
+        FOREACH ch IN ARRAY pg_catalog.regexp_split_to_array(val, '') LOOP
+            IF escaped THEN
+                shortest := shortest + pg_catalog.octet_length(ch);
+                escaped := false;
+            ELSIF ch = backslash THEN
+                escaped := true;
+            ELSIF ch = '?' THEN
+                shortest := shortest + 1;
+            ELSIF ch <> '*' THEN
+                shortest := shortest + pg_catalog.octet_length(ch);
+            END IF;
+        END LOOP;
+        IF shortest > max_name_bytes THEN
+            RAISE EXCEPTION 'pattern in guarded_ddl.policy.% can never match: names are at most % bytes', col, max_name_bytes
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = pg_catalog.format('The pattern "%s" matches only names of at least %s bytes.', val, shortest),
+                      HINT = 'Write the name as PostgreSQL stores it: a longer identifier is cut short when the object is created.';
+        END IF;
     END LOOP;
+
+    -- application_name is whatever the client says it is: a rule that lets
+    -- a statement through and is narrowed by nothing else applies to every
+    -- role on every object.  Accepted, but said out loud.
+    narrowed_by_application_only :=
+        NEW.enabled AND NEW.action = ANY (ARRAY['allow', 'warn'])
+        AND NEW.application_name !~ '^[*]+$'
+        AND NEW.schema_name ~ '^[*]+$' AND NEW.object_name ~ '^[*]+$'
+        AND NEW.column_name ~ '^[*]+$' AND NEW.role_name ~ '^[*]+$';
+    IF TG_OP = 'UPDATE' THEN
+        was_narrowed_by_application_only :=
+            OLD.enabled AND OLD.action = ANY (ARRAY['allow', 'warn'])
+            AND OLD.application_name !~ '^[*]+$'
+            AND OLD.schema_name ~ '^[*]+$' AND OLD.object_name ~ '^[*]+$'
+            AND OLD.column_name ~ '^[*]+$' AND OLD.role_name ~ '^[*]+$';
+    END IF;
+    IF narrowed_by_application_only AND NOT was_narrowed_by_application_only THEN
+        RAISE WARNING 'policy rule % is narrowed only by application_name, so it applies to every role', NEW.id
+            USING DETAIL = pg_catalog.format('Any client can set its application_name: with action %s, every role that sets application_name to match "%s" is let through, on every object.',
+                                             NEW.action, NEW.application_name),
+                  HINT = 'Narrow the rule by role_name (and schema_name or object_name) as well; guarded_ddl.status() lists such rules.';
+    END IF;
     RETURN NEW;
 END;
 $$;
 COMMENT ON FUNCTION guarded_ddl.policy_validate() IS
-    'refuses malformed policy rows with a clear message';
+    'refuses malformed policy rows (and patterns that can never match) with a clear message; warns about allow and warn rules narrowed only by application_name';
 
 CREATE TRIGGER policy_validate
     BEFORE INSERT OR UPDATE ON guarded_ddl.policy
@@ -167,6 +403,17 @@ COMMENT ON FUNCTION guarded_ddl.policy_changed() IS
 CREATE TRIGGER policy_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON guarded_ddl.policy
     FOR EACH STATEMENT EXECUTE FUNCTION guarded_ddl.policy_changed();
+
+CREATE TRIGGER policy_granted_writes
+    BEFORE INSERT OR DELETE OR TRUNCATE ON guarded_ddl.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION guarded_ddl.require_granted_write();
+COMMENT ON TRIGGER policy_granted_writes ON guarded_ddl.policy IS
+    'INSERT, DELETE and TRUNCATE need the right granted on the table itself (pg_write_all_data does not count)';
+CREATE TRIGGER policy_granted_updates
+    BEFORE UPDATE ON guarded_ddl.policy
+    FOR EACH ROW EXECUTE FUNCTION guarded_ddl.require_granted_write();
+COMMENT ON TRIGGER policy_granted_updates ON guarded_ddl.policy IS
+    'UPDATE needs the right granted on the table, or on every column it changes (pg_write_all_data does not count)';
 
 ------------------------------------------------------------------------------
 -- Backup markers
@@ -197,6 +444,17 @@ COMMENT ON COLUMN guarded_ddl.backups.finished_at IS
 COMMENT ON COLUMN guarded_ddl.backups.kind IS 'full, differential, incremental, logical or snapshot';
 COMMENT ON COLUMN guarded_ddl.backups.restore_verified_at IS
     'when a restore of this backup was tested (record_restore_test)';
+
+CREATE TRIGGER backups_granted_writes
+    BEFORE INSERT OR DELETE OR TRUNCATE ON guarded_ddl.backups
+    FOR EACH STATEMENT EXECUTE FUNCTION guarded_ddl.require_granted_write();
+COMMENT ON TRIGGER backups_granted_writes ON guarded_ddl.backups IS
+    'INSERT, DELETE and TRUNCATE need the right granted on the table itself (pg_write_all_data does not count)';
+CREATE TRIGGER backups_granted_updates
+    BEFORE UPDATE ON guarded_ddl.backups
+    FOR EACH ROW EXECUTE FUNCTION guarded_ddl.require_granted_write();
+COMMENT ON TRIGGER backups_granted_updates ON guarded_ddl.backups IS
+    'UPDATE needs the right granted on the table, or on every column it changes (pg_write_all_data does not count)';
 
 ------------------------------------------------------------------------------
 -- Audit
@@ -264,6 +522,14 @@ CREATE TRIGGER audit_append_only
     BEFORE UPDATE ON guarded_ddl.audit
     FOR EACH STATEMENT EXECUTE FUNCTION guarded_ddl.audit_append_only();
 
+-- Only guarded_ddl writes the audit: no grant lets anyone insert, delete or
+-- truncate, pg_write_all_data included.  purge_audit() deletes as the owner.
+CREATE TRIGGER audit_extension_writes_only
+    BEFORE INSERT OR DELETE OR TRUNCATE ON guarded_ddl.audit
+    FOR EACH STATEMENT EXECUTE FUNCTION guarded_ddl.require_granted_write('extension_only');
+COMMENT ON TRIGGER audit_extension_writes_only ON guarded_ddl.audit IS
+    'only guarded_ddl itself (the extension owner) and superusers insert, delete or truncate';
+
 CREATE VIEW guarded_ddl.denials AS
     SELECT *
       FROM guarded_ddl.audit
@@ -271,6 +537,11 @@ CREATE VIEW guarded_ddl.denials AS
      ORDER BY logged_at DESC, id DESC;
 COMMENT ON VIEW guarded_ddl.denials IS 'denied attempts, newest first';
 
+-- restore_command: the shell command that restores the data, for the tool
+-- behind the row.  The backup is the audit row's backup_id; rows allowed
+-- without one (allow rules, warn, override) use the newest pgBackRest or
+-- Barman marker that finished before the statement.  Every value is in single
+-- quotes, embedded quotes written '"'"', so the command can be pasted as is.
 CREATE VIEW guarded_ddl.recovery AS
     SELECT a.id AS audit_id,
            a.logged_at,
@@ -289,14 +560,64 @@ CREATE VIEW guarded_ddl.recovery AS
                WHEN a.wal_lsn IS NOT NULL THEN
                    'recovery_target_lsn = ' || pg_catalog.quote_literal(a.wal_lsn::text)
                    || E'\nrecovery_target_inclusive = off'
-           END || E'\nrecovery_target_action = ''promote''' AS recovery_settings
+           END || E'\nrecovery_target_action = ''promote''' AS recovery_settings,
+           CASE pg_catalog.lower(b.tool)
+               WHEN 'pgbackrest' THEN
+                   'pgbackrest --stanza=' || q.stanza
+                   || CASE WHEN q.label IS NOT NULL THEN ' --set=' || q.label ELSE '' END
+                   || CASE
+                          WHEN q.restore_point IS NOT NULL THEN
+                              ' --type=name --target=' || q.restore_point
+                          WHEN q.txid IS NOT NULL THEN
+                              ' --type=xid --target=' || q.txid || ' --target-exclusive'
+                          WHEN q.wal_lsn IS NOT NULL THEN
+                              ' --type=lsn --target=' || q.wal_lsn || ' --target-exclusive'
+                      END
+                   || ' --target-action=promote --archive-mode=off --delta restore'
+               WHEN 'barman' THEN
+                   'barman recover'
+                   || CASE
+                          WHEN q.restore_point IS NOT NULL THEN
+                              ' --target-name ' || q.restore_point
+                          WHEN q.txid IS NOT NULL THEN
+                              ' --target-xid ' || q.txid || ' --exclusive'
+                          WHEN q.wal_lsn IS NOT NULL THEN
+                              ' --target-lsn ' || q.wal_lsn || ' --exclusive'
+                      END
+                   || ' --target-action promote ' || q.server || ' ' || q.label
+                   || ' ''/var/lib/postgresql/restore'''
+           END AS restore_command
       FROM guarded_ddl.audit AS a
+      LEFT JOIN LATERAL (
+               SELECT bk.tool, bk.label, bk.location
+                 FROM guarded_ddl.backups AS bk
+                WHERE CASE WHEN a.backup_id IS NOT NULL
+                           THEN bk.id = a.backup_id
+                           ELSE bk.finished_at <= a.logged_at
+                                AND pg_catalog.lower(bk.tool) IN ('pgbackrest', 'barman') END
+                ORDER BY bk.finished_at DESC, bk.id DESC
+                LIMIT 1) AS b ON true
+      LEFT JOIN LATERAL (
+               -- each value single-quoted for the shell
+               SELECT '''' || pg_catalog.replace(v.stanza, '''', '''"''"''') || '''' AS stanza,
+                      '''' || pg_catalog.replace(v.server, '''', '''"''"''') || '''' AS server,
+                      '''' || pg_catalog.replace(b.label, '''', '''"''"''') || '''' AS label,
+                      '''' || pg_catalog.replace(a.restore_point, '''', '''"''"''') || '''' AS restore_point,
+                      '''' || a.txid::text || '''' AS txid,
+                      '''' || a.wal_lsn::text || '''' AS wal_lsn
+                 FROM (SELECT coalesce((pg_catalog.regexp_match(b.location, '(?:^|[[:space:],;])stanza=([^[:space:],;]+)'))[1],
+                                       CASE WHEN b.location ~ '^[[:alnum:]_.-]+$' THEN b.location END) AS stanza,
+                              coalesce((pg_catalog.regexp_match(b.location, '(?:^|[[:space:],;])server=([^[:space:],;]+)'))[1],
+                                       CASE WHEN b.location ~ '^[[:alnum:]_.-]+$' THEN b.location END) AS server) AS v
+               ) AS q ON true
      WHERE a.decision IN ('allowed', 'overridden', 'warned')
        AND a.operation IN ('drop', 'alter_type', 'truncate')
        AND a.holds_data IS DISTINCT FROM false
      ORDER BY a.logged_at DESC, a.id DESC;
 COMMENT ON VIEW guarded_ddl.recovery IS
-    'one row per allowed data-destroying statement, with the recovery settings that restore the data as it was just before (promote: the statement''s own transaction still holds its locks at the target, so a paused cluster could not read the table)';
+    'one row per allowed data-destroying statement, with the recovery settings and the restore command that bring the data back as it was just before (promote: the statement''s own transaction still holds its locks at the target, so a paused cluster could not read the table)';
+COMMENT ON COLUMN guarded_ddl.recovery.restore_command IS
+    'shell command restoring to just before the statement, with the tool of the backup behind the row (its backup_id; otherwise the newest pgbackrest or barman marker finished before it). pgbackrest: the stanza is taken from the marker''s location, written stanza=NAME (or just NAME), the --set from its label (left out when there is none, and then pgBackRest picks the newest backup, which fails once a newer one exists); barman: the server from location (server=NAME or just NAME), the backup id from label, and the destination /var/lib/postgresql/restore is a placeholder to replace. NULL for other tools or when the stanza, server or (barman) backup id is not recorded. Every value is single-quoted for the shell.';
 
 ------------------------------------------------------------------------------
 -- Event triggers (C).  All ENABLE ALWAYS, so session_replication_role =
@@ -453,6 +774,11 @@ DECLARE
     n_triggers int;
     newest record;
     max_age interval;
+    n bigint;
+    ids text;
+    total bigint;
+    max_size text;
+    max_bytes bigint;
 BEGIN
     mode := current_setting('guarded_ddl.mode', true);
     item := 'mode';
@@ -509,16 +835,65 @@ BEGIN
     ok := true;
     RETURN NEXT;
 
+    -- application_name is whatever the client says: such a rule lets
+    -- every role through (policy_validate() warned when it was written)
+    item := 'application_name rules';
+    SELECT count(*), pg_catalog.string_agg(p.id::text, ', ' ORDER BY p.id)
+      INTO n, ids
+      FROM guarded_ddl.policy AS p
+     WHERE p.enabled AND (p.expires_at IS NULL OR p.expires_at > now())
+       AND p.action = ANY (ARRAY['allow', 'warn'])
+       AND p.application_name !~ '^[*]+$'
+       AND p.schema_name ~ '^[*]+$' AND p.object_name ~ '^[*]+$'
+       AND p.column_name ~ '^[*]+$' AND p.role_name ~ '^[*]+$';
+    IF n = 0 THEN
+        value := 'no allow or warn rule is narrowed only by application_name';
+        ok := true;
+    ELSE
+        value := pg_catalog.format('%s allow or warn %s narrowed only by application_name, which any client can set (%s %s)',
+                                   n, CASE WHEN n = 1 THEN 'rule is' ELSE 'rules are' END,
+                                   CASE WHEN n = 1 THEN 'id' ELSE 'ids' END, ids);
+        ok := false;
+    END IF;
+    RETURN NEXT;
+
     item := 'denials (24 h)';
     SELECT count(*)::text INTO value
       FROM guarded_ddl.audit AS a
      WHERE a.decision = 'denied' AND a.logged_at > now() - interval '24 hours';
     ok := value = '0';
     RETURN NEXT;
+
+    -- the recycle bin: its entries, what they keep, against
+    -- guarded_ddl.trash_max_size when that is set
+    item := 'trash';
+    SELECT count(*), coalesce(sum(coalesce(t.size_bytes, pg_catalog.pg_total_relation_size(c.oid))), 0)
+      INTO n, total
+      FROM guarded_ddl.trash_bin AS t
+      JOIN pg_catalog.pg_class AS c ON c.relname = t.trash_name
+      JOIN pg_catalog.pg_namespace AS ns ON ns.oid = c.relnamespace
+     WHERE ns.nspname = 'guarded_ddl_trash'
+       AND t.restored_at IS NULL AND t.purged_at IS NULL;
+    value := pg_catalog.format('%s %s, %s', n, CASE WHEN n = 1 THEN 'entry' ELSE 'entries' END,
+                               pg_catalog.pg_size_pretty(total));
+    ok := true;
+    max_size := current_setting('guarded_ddl.trash_max_size', true);
+    IF max_size IS NOT NULL AND max_size <> '' THEN
+        BEGIN
+            max_bytes := pg_catalog.pg_size_bytes(max_size);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            max_bytes := NULL;
+        END;
+        IF max_bytes > 0 AND total > max_bytes THEN
+            value := value || pg_catalog.format(', more than guarded_ddl.trash_max_size (%s)', max_size);
+            ok := false;
+        END IF;
+    END IF;
+    RETURN NEXT;
 END;
 $$;
 COMMENT ON FUNCTION guarded_ddl.status() IS
-    'health of the guard: mode, event triggers, utility hook, newest backup, rules, recent denials';
+    'health of the guard: mode, event triggers, utility hook, newest backup, rules (and allow or warn rules narrowed only by application_name), recent denials, recycle bin';
 
 CREATE FUNCTION guarded_ddl.purge_audit(older_than interval) RETURNS bigint
     LANGUAGE plpgsql
@@ -565,22 +940,121 @@ CREATE TABLE guarded_ddl.trash_bin (
     renamed_to      name[] NOT NULL DEFAULT '{}',
     restored_at     timestamptz,
     restored_as     text,
-    purged_at       timestamptz
+    purged_at       timestamptz,
+    operation       text NOT NULL DEFAULT 'drop',
+    object_type     text NOT NULL DEFAULT 'table',
+    column_name     text,
+    size_bytes      bigint,
+    column_type     text,
+    key_columns     name[],
+    CONSTRAINT trash_bin_operation_valid CHECK
+        (operation IN ('drop', 'truncate', 'alter_type')),
+    CONSTRAINT trash_bin_object_type_valid CHECK
+        (object_type IN ('table', 'table column')),
+    CONSTRAINT trash_bin_column_named CHECK
+        ((object_type = 'table column') = (column_name IS NOT NULL))
 );
 COMMENT ON TABLE guarded_ddl.trash_bin IS
     'every soft drop, with what restore() needs to undo it (indexes and sequences renamed on the way in)';
+COMMENT ON COLUMN guarded_ddl.trash_bin.operation IS
+    'what put the entry in the bin: drop (DROP TABLE, DROP ... CASCADE, ALTER TABLE ... DROP COLUMN), truncate, or alter_type (a type change that can lose values)';
+COMMENT ON COLUMN guarded_ddl.trash_bin.object_type IS
+    'table, or table column for the old values of one column (kept in the relation trash_name, matched to rows by key_columns)';
+COMMENT ON COLUMN guarded_ddl.trash_bin.column_name IS 'for a table column entry: the column, under its name at the time';
+COMMENT ON COLUMN guarded_ddl.trash_bin.size_bytes IS
+    'bytes the entry keeps (the relation trash_name with its indexes and TOAST) when it went in; NULL: measured when asked';
+COMMENT ON COLUMN guarded_ddl.trash_bin.column_type IS
+    'for a table column entry: the column''s type as format_type() printed it, so that restore() adds it back with its old type';
+COMMENT ON COLUMN guarded_ddl.trash_bin.key_columns IS
+    'for a table column entry: the key columns (primary key, or a unique key on NOT NULL columns) by which the kept values are matched to the rows of the table, under the same names in trash_name';
 
-CREATE VIEW guarded_ddl.trash AS
+CREATE TRIGGER trash_bin_granted_writes
+    BEFORE INSERT OR DELETE OR TRUNCATE ON guarded_ddl.trash_bin
+    FOR EACH STATEMENT EXECUTE FUNCTION guarded_ddl.require_granted_write();
+COMMENT ON TRIGGER trash_bin_granted_writes ON guarded_ddl.trash_bin IS
+    'INSERT, DELETE and TRUNCATE need the right granted on the table itself (pg_write_all_data does not count)';
+CREATE TRIGGER trash_bin_granted_updates
+    BEFORE UPDATE ON guarded_ddl.trash_bin
+    FOR EACH ROW EXECUTE FUNCTION guarded_ddl.require_granted_write();
+COMMENT ON TRIGGER trash_bin_granted_updates ON guarded_ddl.trash_bin IS
+    'UPDATE needs the right granted on the table, or on every column it changes (pg_write_all_data does not count)';
+
+-- A role sees the entries it dropped itself and those of tables it owns
+-- (the table in the bin, or -- for column and TRUNCATE entries, whose table
+-- stays -- the table under its original name).  Superusers and members of a
+-- role granted SELECT on guarded_ddl.trash_bin itself see every entry; a
+-- right from pg_read_all_data does not count here (such a member can read
+-- guarded_ddl.trash_bin directly, as PostgreSQL intends, but restore() and
+-- purge_trash() follow this view).  security_barrier: the visibility test
+-- runs before any function of the caller's query sees a row.
+CREATE VIEW guarded_ddl.trash WITH (security_barrier) AS
     SELECT t.id, t.dropped_at, t.original_schema, t.original_name, t.trash_name,
-           t.row_estimate, t.dropped_by, t.audit_id
+           t.row_estimate, t.dropped_by, t.audit_id,
+           t.operation, t.object_type, t.column_name,
+           coalesce(t.size_bytes, pg_catalog.pg_total_relation_size(c.oid)) AS size_bytes
       FROM guarded_ddl.trash_bin AS t
-     WHERE t.restored_at IS NULL AND t.purged_at IS NULL
-       AND EXISTS (SELECT 1
-                     FROM pg_catalog.pg_class AS c
-                     JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-                    WHERE n.nspname = 'guarded_ddl_trash' AND c.relname = t.trash_name)
+      JOIN pg_catalog.pg_class AS c ON c.relname = t.trash_name
+      JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'guarded_ddl_trash'
+       AND t.restored_at IS NULL AND t.purged_at IS NULL
+       AND (t.dropped_by = CURRENT_USER
+            OR pg_catalog.pg_has_role(c.relowner, 'MEMBER')
+            OR ((t.object_type = 'table column' OR t.operation <> 'drop')
+                AND EXISTS (SELECT 1
+                              FROM pg_catalog.pg_class AS oc
+                              JOIN pg_catalog.pg_namespace AS onsp ON onsp.oid = oc.relnamespace
+                             WHERE onsp.nspname = t.original_schema
+                               AND oc.relname = t.original_name
+                               AND pg_catalog.pg_has_role(oc.relowner, 'MEMBER')))
+            OR EXISTS (SELECT 1
+                         FROM pg_catalog.pg_class AS bin
+                        CROSS JOIN LATERAL pg_catalog.aclexplode(bin.relacl) AS acl
+                        WHERE bin.oid = 'guarded_ddl.trash_bin'::pg_catalog.regclass
+                          AND acl.privilege_type = 'SELECT'
+                          AND CASE WHEN acl.grantee = 0 THEN true
+                                   ELSE pg_catalog.pg_has_role(acl.grantee, 'MEMBER') END))
      ORDER BY t.dropped_at DESC, t.id DESC;
-COMMENT ON VIEW guarded_ddl.trash IS 'tables in the recycle bin, newest first';
+COMMENT ON VIEW guarded_ddl.trash IS
+    'entries of the recycle bin, newest first: to each role those it dropped or whose table it owns; to superusers and members of a role granted SELECT on guarded_ddl.trash_bin, all';
+COMMENT ON COLUMN guarded_ddl.trash.operation IS 'what put the entry in the bin: drop, truncate or alter_type';
+COMMENT ON COLUMN guarded_ddl.trash.object_type IS 'table, or table column for the values of one column';
+COMMENT ON COLUMN guarded_ddl.trash.column_name IS 'for a table column entry: the column';
+COMMENT ON COLUMN guarded_ddl.trash.size_bytes IS 'bytes the entry keeps in the bin (the kept relation with its indexes and TOAST)';
+
+-- The same test for any role, for restore() and purge_trash(): they run as
+-- the extension owner, so current_user cannot tell them who asked.
+CREATE FUNCTION guarded_ddl.trash_entry_visible(trash_id bigint, role_id oid) RETURNS boolean
+    LANGUAGE sql STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT EXISTS (
+        SELECT 1
+          FROM guarded_ddl.trash_bin AS t
+          LEFT JOIN (pg_catalog.pg_class AS c
+                     JOIN pg_catalog.pg_namespace AS n
+                       ON n.oid = c.relnamespace AND n.nspname = 'guarded_ddl_trash')
+            ON c.relname = t.trash_name
+         WHERE t.id = trash_entry_visible.trash_id
+           AND (t.dropped_by = (SELECT r.rolname FROM pg_catalog.pg_roles AS r
+                                 WHERE r.oid = trash_entry_visible.role_id)
+                OR pg_catalog.pg_has_role(trash_entry_visible.role_id, c.relowner, 'MEMBER')
+                OR ((t.object_type = 'table column' OR t.operation <> 'drop')
+                    AND EXISTS (SELECT 1
+                                  FROM pg_catalog.pg_class AS oc
+                                  JOIN pg_catalog.pg_namespace AS onsp ON onsp.oid = oc.relnamespace
+                                 WHERE onsp.nspname = t.original_schema
+                                   AND oc.relname = t.original_name
+                                   AND pg_catalog.pg_has_role(trash_entry_visible.role_id, oc.relowner, 'MEMBER')))
+                OR EXISTS (SELECT 1
+                             FROM pg_catalog.pg_class AS bin
+                            CROSS JOIN LATERAL pg_catalog.aclexplode(bin.relacl) AS acl
+                            WHERE bin.oid = 'guarded_ddl.trash_bin'::pg_catalog.regclass
+                              AND acl.privilege_type = 'SELECT'
+                              AND CASE WHEN acl.grantee = 0 THEN true
+                                       ELSE pg_catalog.pg_has_role(trash_entry_visible.role_id, acl.grantee, 'MEMBER') END)))
+$$;
+COMMENT ON FUNCTION guarded_ddl.trash_entry_visible(bigint, oid) IS
+    'whether the role may see (and so restore or purge) the recycle bin entry: the rule of the view guarded_ddl.trash, for a role given by OID; false for an entry that does not exist';
 
 CREATE FUNCTION guarded_ddl.restore(trash_id bigint, new_name text DEFAULT NULL)
 RETURNS regclass
