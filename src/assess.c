@@ -228,6 +228,10 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 			return;
 		}
 		intent->address.objectSubId = attnum;
+		/* DROP COLUMN and DROP NOT NULL take it along (PG 18+) */
+		if (intent->operation == GUARD_OP_DROP ||
+			intent->operation == GUARD_OP_DROP_CONSTRAINT)
+			intent->column_not_null = gd_not_null_constraint_oid(relid, attnum);
 	}
 	else if (intent->constraint_name != NULL)
 	{

@@ -229,7 +229,7 @@ guarded_ddl_audit_worker_main(Datum main_arg)
 				 errmsg("guarded_ddl audit writer: could not map the shared memory segment")));
 	shared = dsm_segment_address(seg);
 
-	gd_bgw_connect(shared->database, shared->role);
+	gd_bgw_connect(shared->database, shared->role, 0);
 
 	/* the caller is told "refused" only once the row is on disk */
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);

@@ -19,6 +19,7 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_extension.h"
 #include "commands/event_trigger.h"
@@ -616,6 +617,11 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 		if (named->address.classId == obj->address.classId &&
 			named->address.objectId == obj->address.objectId &&
 			named->address.objectSubId == obj->address.objectSubId)
+			return NULL;
+		/* a column's NOT NULL constraint is part of the column's intent */
+		if (obj->address.classId == ConstraintRelationId &&
+			OidIsValid(named->column_not_null) &&
+			named->column_not_null == obj->address.objectId)
 			return NULL;
 	}
 

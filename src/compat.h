@@ -2,8 +2,11 @@
  *
  * compat.h
  *	  Every difference between the PostgreSQL major versions guarded_ddl
- *	  builds against (14-17) is absorbed here, so the rest of the code is
- *	  written once against the PostgreSQL 15 API.
+ *	  builds against (15 to 19) is absorbed here, so the rest of the code is
+ *	  written once.  Nothing outside this file tests PG_VERSION_NUM.
+ *
+ *	  Behaviour that differs by major (not only the API) is named here too,
+ *	  as a constant the code can test without knowing version numbers.
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -14,15 +17,29 @@
 
 #include "postgres.h"
 
-#if PG_VERSION_NUM < 140000
-#error "guarded_ddl needs PostgreSQL 14 or later"
+#if PG_VERSION_NUM < 150000
+#error "guarded_ddl needs PostgreSQL 15 or later"
 #endif
 
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "utils/acl.h"
 
-/* PG 16 replaced the per-catalog owner checks by object_ownercheck(). */
+/*
+ * PG 19 moved get_database_oid() from commands/dbcommands.h to
+ * catalog/pg_database.h.  Include this header wherever it is called.
+ */
+#if PG_VERSION_NUM >= 190000
+#include "catalog/pg_database.h"
+#else
+#include "commands/dbcommands.h"
+#endif
+
+/*
+ * PG 16 replaced the per-catalog owner and ACL checks (pg_class_ownercheck,
+ * pg_namespace_aclcheck ...) by object_ownercheck() / object_aclcheck().
+ * pg_class_aclcheck() itself survives in every major.
+ */
 #if PG_VERSION_NUM >= 160000
 #define gd_class_ownercheck(relid, roleid) \
 	object_ownercheck(RelationRelationId, (relid), (roleid))
@@ -32,39 +49,70 @@
 	object_ownercheck(EventTriggerRelationId, (oid), (roleid))
 #define gd_type_ownercheck(typid, roleid) \
 	object_ownercheck(TypeRelationId, (typid), (roleid))
+#define gd_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
 #else
-#define gd_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
 #define gd_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #define gd_namespace_ownercheck(nspid, roleid) \
 	pg_namespace_ownercheck((nspid), (roleid))
 #define gd_event_trigger_ownercheck(oid, roleid) \
 	pg_event_trigger_ownercheck((oid), (roleid))
+#define gd_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
+#define gd_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
 #endif
-
-/* PG 15 reserves a GUC prefix; 14 only warns about placeholders. */
-#if PG_VERSION_NUM >= 150000
-#define gd_reserve_guc_prefix(prefix) MarkGUCPrefixReserved(prefix)
-#else
-#define gd_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
-#endif
-
-/* PG 17 widened bgw_library_name; always copy with sizeof. */
 
 /* PG 17 adds a flags argument to BackgroundWorkerInitializeConnectionByOid. */
 #if PG_VERSION_NUM >= 170000
-#define gd_bgw_connect(dboid, roleoid) \
+#define gd_bgw_connect(dboid, roleoid, flags) \
 	BackgroundWorkerInitializeConnectionByOid((dboid), (roleoid), \
-											  BGWORKER_BYPASS_ROLELOGINCHECK)
+											  BGWORKER_BYPASS_ROLELOGINCHECK | (flags))
 #else
-#define gd_bgw_connect(dboid, roleoid) \
-	BackgroundWorkerInitializeConnectionByOid((dboid), (roleoid), 0)
+#define gd_bgw_connect(dboid, roleoid, flags) \
+	BackgroundWorkerInitializeConnectionByOid((dboid), (roleoid), (flags))
 #endif
 
-/* PG 14 has Value nodes where 15 has String; strVal() reads both. */
+/*
+ * PG 17 added the event_triggers setting: SET event_triggers = off switches
+ * every event trigger off for the session (superusers only).  Its C variable
+ * is declared in commands/event_trigger.h.
+ */
+#if PG_VERSION_NUM >= 170000
+#include "commands/event_trigger.h"
+#define GD_HAS_EVENT_TRIGGERS_GUC 1
+#define gd_event_triggers_enabled() (event_triggers)
+#else
+#define GD_HAS_EVENT_TRIGGERS_GUC 0
+#define gd_event_triggers_enabled() (true)
+#endif
 
-/* process_shared_preload_libraries_done exists from PG 15 on. */
-#if PG_VERSION_NUM < 150000
-#define GD_NO_PRELOAD_DONE_FLAG 1
+/*
+ * PG 18 stores NOT NULL as pg_constraint rows: ALTER COLUMN ... DROP NOT
+ * NULL and DROP COLUMN also drop a "<table>_<column>_not_null" constraint,
+ * which pg_event_trigger_dropped_objects() reports as a table constraint of
+ * its own.  It belongs to the column's intent; this finds it while it still
+ * exists (InvalidOid before 18, and for a column without one).
+ */
+#if PG_VERSION_NUM >= 180000
+#include "access/htup_details.h"
+#include "catalog/pg_constraint.h"
+
+static inline Oid
+gd_not_null_constraint_oid(Oid relid, AttrNumber attnum)
+{
+	/* a palloc'd copy of the row, in the caller's memory context */
+	HeapTuple	tuple = findNotNullConstraintAttnum(relid, attnum);
+
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	return ((Form_pg_constraint) GETSTRUCT(tuple))->oid;
+}
+#else
+static inline Oid
+gd_not_null_constraint_oid(Oid relid, AttrNumber attnum)
+{
+	return InvalidOid;
+}
 #endif
 
 #endif							/* GUARDED_DDL_COMPAT_H */

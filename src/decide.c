@@ -70,8 +70,11 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 		intent->action = GUARD_ACTION_DENY;
 		intent->decision = GUARD_DENIED;
 		intent->refusal = GUARD_REFUSAL_SELF;
-		intent->reason = psprintf("%s belongs to guarded_ddl itself",
-								  intent->object_identity);
+		if (strcmp(intent->object_type, GUARD_SETTING_OBJECT_TYPE) == 0)
+			intent->reason = pstrdup("event_triggers = off keeps guarded_ddl's event triggers from firing");
+		else
+			intent->reason = psprintf("%s belongs to guarded_ddl itself",
+									  intent->object_identity);
 	}
 	else
 	{

@@ -35,6 +35,7 @@ void
 enforce_statement(GuardStatement *stmt)
 {
 	GuardIntent *first = NULL;
+	bool		is_setting;
 	int			refused = 0;
 	ListCell   *lc;
 	StringInfoData detail;
@@ -94,6 +95,8 @@ enforce_statement(GuardStatement *stmt)
 
 	stmt->refused = true;
 	audit_denials_durably(stmt);
+	is_setting = (first->refusal == GUARD_REFUSAL_SELF &&
+				  strcmp(first->object_type, GUARD_SETTING_OBJECT_TYPE) == 0);
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "Statement: %s.", stmt->command_tag);
@@ -101,7 +104,9 @@ enforce_statement(GuardStatement *stmt)
 		appendStringInfo(&detail, " %s", describe_data(first));
 	if (first->refusal == GUARD_REFUSAL_NO_BACKUP)
 		appendStringInfo(&detail, " %s", describe_backup(stmt, first));
-	if (first->refusal == GUARD_REFUSAL_SELF)
+	if (first->refusal == GUARD_REFUSAL_SELF && is_setting)
+		appendStringInfoString(&detail, " With event_triggers = off no event trigger fires in the session, so guarded_ddl could not judge its DDL.");
+	else if (first->refusal == GUARD_REFUSAL_SELF)
 		appendStringInfo(&detail, " %s %s belongs to guarded_ddl; changing it would disable the guard or destroy its audit.",
 						 first->object_type, quoted(first->object_identity));
 	else if (first->policy_id != 0)
@@ -118,7 +123,12 @@ enforce_statement(GuardStatement *stmt)
 
 	ereport(ERROR,
 			(errcode(refusal_errcode(first->refusal)),
-			 first->refusal == GUARD_REFUSAL_SELF
+			 is_setting && classify_is_guarded_statement((Node *) stmt->key)
+			 ? errmsg("refusing %s while event triggers are switched off",
+					  stmt->command_tag)
+			 : is_setting
+			 ? errmsg("refusing to switch event triggers off")
+			 : first->refusal == GUARD_REFUSAL_SELF
 			 ? errmsg("refusing %s on guarded_ddl's own %s %s",
 					  stmt->command_tag, first->object_type,
 					  quoted(first->object_identity))

@@ -188,7 +188,7 @@ _PG_init(void)
 							   GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
 							   check_override_reason, NULL, NULL);
 
-	gd_reserve_guc_prefix("guarded_ddl");
+	MarkGUCPrefixReserved("guarded_ddl");
 
 	policy_register_invalidation();
 

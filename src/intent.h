@@ -28,6 +28,12 @@
 
 #include "guarded_ddl.h"
 
+/*
+ * object_type of the self-protection intent for PostgreSQL 17's
+ * event_triggers setting, which switches every event trigger off.
+ */
+#define GUARD_SETTING_OBJECT_TYPE "setting"
+
 /* Operation classes of DESIGN §3.1; GUARD_OP_DDL is "any other DDL". */
 typedef enum GuardOperation
 {
@@ -116,6 +122,8 @@ typedef struct GuardIntent
 	LOCKMODE	lockmode;		/* the lock the command itself takes */
 	bool		missing_ok;		/* IF EXISTS given */
 	bool		missing;		/* target did not exist */
+	Oid			column_not_null;	/* PG 18+: the column's NOT NULL
+									 * constraint, dropped with it */
 
 	/* assess */
 	GuardDataVerdict holds_data;

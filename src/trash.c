@@ -465,7 +465,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),
 				 errmsg("schema \"%s\" does not exist", original_schema),
 				 errhint("Create the schema again, then restore the table.")));
-	if (pg_namespace_aclcheck(target_nsp, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+	if (gd_namespace_aclcheck(target_nsp, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_SCHEMA, original_schema);
 
 	target = new_name ? new_name : original_name;

@@ -10,6 +10,9 @@
  *	  ALTER/DROP EVENT TRIGGER on guarded_ddl's own triggers: refused unless
  *							 overridden
  *	  DROP TABLE + soft_drop the table moves to the recycle bin (trash.c)
+ *	  event_triggers = off   (PostgreSQL 17+) setting it, and any guarded
+ *							 statement while it is off: refused unless
+ *							 overridden, since no event trigger would fire
  *
  *	  It always chains to the previous hook, and does nothing but remember
  *	  the statement text in databases without the extension (DROP DATABASE
@@ -23,7 +26,6 @@
 
 #include "catalog/pg_event_trigger.h"
 #include "commands/trigger.h"
-#include "commands/dbcommands.h"
 #include "commands/event_trigger.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
@@ -48,6 +50,8 @@ static void judge_drop_database(DropdbStmt *stmt);
 static GuardStatement *judge_event_trigger_change(Node *parsetree);
 static const char *own_event_trigger_named(Node *parsetree,
 										   GuardOperation *op);
+static GuardStatement *judge_event_triggers_off(Node *parsetree);
+static bool sets_event_triggers_off(Node *parsetree);
 
 void
 utility_hook_install(void)
@@ -100,6 +104,8 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	PG_TRY();
 	{
 		if (!guard_should_skip() && IsUnderPostmaster)
+			stmt = judge_event_triggers_off(parsetree);
+		if (stmt == NULL && !guard_should_skip() && IsUnderPostmaster)
 		{
 			switch (nodeTag(parsetree))
 			{
@@ -259,6 +265,86 @@ judge_event_trigger_change(Node *parsetree)
 	enforce_statement(stmt);
 	MemoryContextSwitchTo(oldcxt);
 	return stmt;
+}
+
+/*
+ * PostgreSQL 17's event_triggers setting switches every event trigger off
+ * for the session.  Turning it off (SET, ALTER ROLE/DATABASE ... SET, ALTER
+ * SYSTEM), and running any statement the event triggers would judge while
+ * it is off (set_config(), PGOPTIONS), are self-protection intents: refused
+ * unless overridden.  NULL when neither applies.
+ */
+static GuardStatement *
+judge_event_triggers_off(Node *parsetree)
+{
+	GuardCatalog catalog;
+	GuardStatement *stmt;
+	GuardIntent *intent;
+	MemoryContext oldcxt;
+	bool		setting_it = sets_event_triggers_off(parsetree);
+
+	if (!setting_it &&
+		(gd_event_triggers_enabled() || !classify_is_guarded_statement(parsetree)))
+		return NULL;
+	if (!guard_catalog_lookup(&catalog))
+		return NULL;
+
+	stmt = statement_push(parsetree, GetCommandTagName(CreateCommandTag(parsetree)),
+						  &catalog);
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	intent = guard_intent_new(GUARD_OP_DDL, GUARD_SETTING_OBJECT_TYPE);
+	/* it stands for all of guarded_ddl's event triggers: self-protection */
+	ObjectAddressSet(intent->address, EventTriggerRelationId, InvalidOid);
+	intent->object_name = pstrdup("event_triggers");
+	intent->object_identity = pstrdup("event_triggers");
+	stmt->intents = list_make1(intent);
+	decide_all(stmt);
+	enforce_statement(stmt);
+	MemoryContextSwitchTo(oldcxt);
+	return stmt;
+}
+
+/* Whether the statement turns the event_triggers setting off anywhere. */
+static bool
+sets_event_triggers_off(Node *parsetree)
+{
+	VariableSetStmt *set = NULL;
+	Node	   *arg;
+	bool		value;
+
+	if (!GD_HAS_EVENT_TRIGGERS_GUC)
+		return false;
+	switch (nodeTag(parsetree))
+	{
+		case T_VariableSetStmt:
+			set = (VariableSetStmt *) parsetree;
+			break;
+		case T_AlterRoleSetStmt:
+			set = ((AlterRoleSetStmt *) parsetree)->setstmt;
+			break;
+		case T_AlterDatabaseSetStmt:
+			set = ((AlterDatabaseSetStmt *) parsetree)->setstmt;
+			break;
+		case T_AlterSystemStmt:
+			set = ((AlterSystemStmt *) parsetree)->setstmt;
+			break;
+		default:
+			return false;
+	}
+	if (set == NULL || set->kind != VAR_SET_VALUE || set->name == NULL ||
+		pg_strcasecmp(set->name, "event_triggers") != 0 ||
+		list_length(set->args) != 1)
+		return false;
+
+	/* the value as PostgreSQL would read it; anything unreadable fails there */
+	arg = (Node *) &castNode(A_Const, linitial(set->args))->val;
+	if (IsA(arg, String))
+		return parse_bool(strVal(arg), &value) && !value;
+	if (IsA(arg, Integer))
+		return intVal(arg) == 0;
+	if (IsA(arg, Boolean))
+		return !boolVal(arg);
+	return false;
 }
 
 /* The name of one of guarded_ddl's event triggers the statement changes. */
