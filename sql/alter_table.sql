@@ -145,11 +145,15 @@ SELECT * FROM pg_temp.audit_since(:mark);
 
 -- On an empty table DROP COLUMN and ALTER COLUMN TYPE destroy nothing:
 -- allowed, and audited as such.
-CREATE TABLE alt.empty_one (a int, b int, c text);
+-- A NOT NULL column is one intent and one audit row on every major (from
+-- PostgreSQL 18 on its NOT NULL is a constraint that goes with it).
+CREATE TABLE alt.empty_one (a int, b int, c text, d int NOT NULL, e int NOT NULL);
 SELECT coalesce(max(id), 0) AS mark FROM guarded_ddl.audit \gset
 ALTER TABLE alt.empty_one DROP COLUMN a;
 ALTER TABLE alt.empty_one DROP COLUMN b, ADD COLUMN b bigint;
 ALTER TABLE alt.empty_one ALTER COLUMN c TYPE varchar(3);
+ALTER TABLE alt.empty_one DROP COLUMN d;
+ALTER TABLE alt.empty_one ALTER COLUMN e DROP NOT NULL, DROP COLUMN e;
 SELECT decision, operation, object_identity, holds_data, row_estimate
   FROM guarded_ddl.audit
  WHERE id > :mark

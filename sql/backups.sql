@@ -121,8 +121,7 @@ SELECT pg_temp.dry_run('DROP TABLE bk.invoices');
 SET guarded_ddl.backup_max_age = 150;
 SHOW guarded_ddl.backup_max_age;
 SELECT pg_temp.dry_run('DROP TABLE bk.invoices');
--- zero is no age at all
-SET guarded_ddl.backup_max_age = 0;
+-- (zero and negative ages are refused: see settings_ranges)
 RESET guarded_ddl.backup_max_age;
 
 -- The boundary: a backup that finished exactly max age ago is recent, one

@@ -80,7 +80,6 @@ DELETE FROM guarded_ddl.policy;
 SET guarded_ddl.mode = 'audit_only';
 SET guarded_ddl.default_action = 'soft_drop';
 SET guarded_ddl.audit = 'none';
-SET guarded_ddl.backup_max_age = '-1h';
 SHOW guarded_ddl.mode;
 SHOW guarded_ddl.default_action;
 

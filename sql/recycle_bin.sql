@@ -110,12 +110,18 @@ SELECT to_regclass('rb.orders') AS orders_in_rb, to_regclass('rb.orders_id_seq')
 SELECT * FROM pg_temp.bin();
 -- the table, its primary key index and its sequence moved, renamed
 SELECT * FROM pg_temp.trash_schema();
--- its constraints went with it
+-- its constraints went with it (NOT NULL is checked through attnotnull: from
+-- PostgreSQL 18 on it is a pg_constraint row too, and would list differently)
 SELECT regexp_replace(conname, '_gd[0-9]+$', '_gd<oid>') AS conname, contype
   FROM pg_constraint
  WHERE conrelid = (SELECT format('guarded_ddl_trash.%I', trash_name)::regclass
                      FROM guarded_ddl.trash WHERE original_name = 'orders')
+   AND contype <> 'n'
  ORDER BY 1;
+SELECT attname AS not_null_column FROM pg_attribute
+ WHERE attrelid = (SELECT format('guarded_ddl_trash.%I', trash_name)::regclass
+                     FROM guarded_ddl.trash WHERE original_name = 'orders')
+   AND attnum > 0 AND attnotnull ORDER BY attnum;
 -- the audit says soft_dropped, and the trash entry points at that row
 SELECT a.decision, a.operation, a.object_type, a.object_identity, a.holds_data,
        a.row_estimate, a.command_tag,
@@ -276,7 +282,9 @@ SELECT id AS orders_trash_id FROM guarded_ddl.trash WHERE original_name = 'order
 SELECT guarded_ddl.restore(:orders_trash_id);
 SELECT count(*) AS orders_rows, sum(amount) AS total FROM rb.orders;
 SELECT conname, contype FROM pg_constraint
- WHERE conrelid = 'rb.orders'::regclass ORDER BY conname;
+ WHERE conrelid = 'rb.orders'::regclass AND contype <> 'n' ORDER BY conname;
+SELECT attname AS not_null_column FROM pg_attribute
+ WHERE attrelid = 'rb.orders'::regclass AND attnum > 0 AND attnotnull ORDER BY attnum;
 SELECT indexrelid::regclass AS index FROM pg_index WHERE indrelid = 'rb.orders'::regclass;
 SELECT pg_get_serial_sequence('rb.orders', 'id') AS sequence;
 INSERT INTO rb.orders (customer_id, amount) VALUES (2, 40) RETURNING id;
