@@ -22,6 +22,7 @@ main() {
 	local copy_dir datadir sockdir port conf
 
 	install_cleanup_trap
+	select_pg_major || die "cannot tell which PostgreSQL major to use"
 	install_dependencies || die "could not install the required packages"
 	ensure_test_user || die "could not choose an unprivileged user"
 	create_work_dir || die "could not create a work directory"

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# test/run.sh -- build, install and test guarded_ddl against PostgreSQL 15.
+# test/run.sh -- build, install and test guarded_ddl against one PostgreSQL
+# major: the machine's (the newest installed, or the distribution's default
+# on a fresh machine), or PG_MAJOR=NN.  test/all-majors.sh runs this same
+# script on every major Debian ships; this one is the quick everyday run.
 #
 # Usage:  test/run.sh [SUITE...]        (as root, or through sudo)
-#   SUITE is any of: regress isolation tap pgtap   (default: all of them)
+#   SUITE is any of: regress isolation tap pgtap package   (default: all)
 #
 # What it does, in order:
 #   1. apt-get installs whatever Debian package is missing (lib/common.sh);
 #   2. copies the repository (without .git) into a fresh temporary directory
 #      owned by an unprivileged OS user, builds there (-Werror) and installs
-#      into the system PostgreSQL 15 as root;
+#      into the system PostgreSQL of that major as root;
 #   3. runs the suites as that user -- PostgreSQL refuses to run as root --
 #      each on its own throw-away cluster and free port:
 #        regress/plain      pg_regress, tests of test/regress_schedule, no preload
@@ -16,6 +19,9 @@
 #        isolation          pg_isolation_regress, test/isolation/specs/*.spec (preloaded)
 #        tap                prove, test/t/*.pl (PostgreSQL::Test::Cluster)
 #        pgtap              pg_prove, test/pgtap/*.sql (preloaded cluster)
+#        package            dpkg-buildpackage, dpkg -i, smoke test of the
+#                           installed files, dpkg -r (last: it reinstalls the
+#                           harness's own build afterwards)
 #   4. prints one line per test, then `N passed, N failed` as the last line,
 #      and exits non-zero if anything failed or a suite could not run.
 #
@@ -41,8 +47,10 @@ shopt -s inherit_errexit
 
 # shellcheck source=test/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=test/lib/package.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/package.sh"
 
-ALL_SUITES=(regress isolation tap pgtap)
+ALL_SUITES=(regress isolation tap pgtap package)
 
 # Set in main.
 COPY_DIR=""
@@ -292,12 +300,12 @@ suite_isolation() {
 
 # suite_tap: each test/t/*.pl in its own prove run, so each file is one
 # test and a crash in one cannot hide another.  PostgreSQL::Test::Utils
-# (PG 15) keeps its clusters and logs in $TESTDIR/tmp_check, and falls
-# back to ./tmp_check; Cluster.pm runs initdb & co. from PATH and
-# `pg_regress --config-auth` from $PG_REGRESS, and keeps its port
-# reservations in $PG_TEST_PORT_DIR (shared here by all files).
-# TESTDATADIR is not read by PG 15's modules; it is set for the tests'
-# own scratch files.  GUARDED_DDL_SRC is the tree copy, for fixtures.
+# keeps its clusters and logs under $TESTDIR/tmp_check up to PG 16, and
+# under $TESTDATADIR and $TESTLOGDIR from PG 17 on: all three are set so
+# that every major puts them in the same place.  Cluster.pm runs initdb
+# & co. from PATH and `pg_regress --config-auth` from $PG_REGRESS, and keeps
+# its port reservations in $PG_TEST_PORT_DIR (shared here by all files).
+# GUARDED_DDL_SRC is the tree copy, for fixtures.
 suite_tap() {
 	local file name testdir rc log
 	suite_header "TAP (prove, PostgreSQL::Test::Cluster)"
@@ -308,7 +316,7 @@ suite_tap() {
 	for file in "${COPY_DIR}"/test/t/*.pl; do
 		name="$(basename "${file}" .pl)"
 		testdir="${WORK_DIR}/tap/${name}"
-		mkdir -p "${testdir}/data"
+		mkdir -p "${testdir}/tmp_check/log"
 		chown_to_test_user "${WORK_DIR}/tap"
 		log="${testdir}/prove.log"
 		rc=0
@@ -317,7 +325,8 @@ suite_tap() {
 			PG_REGRESS="${PG_REGRESS}" \
 			PG_CONFIG="${PG_CONFIG}" \
 			TESTDIR="${testdir}" \
-			TESTDATADIR="${testdir}/data" \
+			TESTDATADIR="${testdir}/tmp_check" \
+			TESTLOGDIR="${testdir}/tmp_check/log" \
 			GUARDED_DDL_SRC="${COPY_DIR}" \
 			PG_TEST_PORT_DIR="${WORK_DIR}/tap" \
 			prove -v "test/t/${name}.pl") >"${log}" 2>&1 || rc=$?
@@ -444,6 +453,7 @@ main() {
 
 	install_cleanup_trap
 	suite_header "setup"
+	select_pg_major || setup_failed "choose the PostgreSQL major"
 	install_dependencies || setup_failed "install dependencies"
 	ensure_test_user || setup_failed "choose the unprivileged user"
 	create_work_dir || setup_failed "create the work directory"

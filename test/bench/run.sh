@@ -49,6 +49,8 @@ shopt -s inherit_errexit
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=test/lib/common.sh
 source "${BENCH_DIR}/../lib/common.sh"
+# The major is settled before anything below derives a path from it.
+select_pg_major
 
 # ---------------------------------------------------------------------------
 # Options and sizes
@@ -231,7 +233,7 @@ psql_time_ms() {
 # A private PostgreSQL installation with the extension
 # ---------------------------------------------------------------------------
 
-# prepare_postgres: copy the system PostgreSQL 15 (bin, lib, share) into
+# prepare_postgres: copy the system PostgreSQL (bin, lib, share) into
 # WORK_DIR/pg with the same layout -- PostgreSQL finds its lib and share
 # directories relative to its binaries -- then build guarded_ddl (working
 # tree, --rev, or none with --installed) against the system headers and

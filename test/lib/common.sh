@@ -15,33 +15,95 @@
 # shellcheck disable=SC2034
 
 # ---------------------------------------------------------------------------
-# Fixed locations (Debian packaging of PostgreSQL 15)
+# Which PostgreSQL major (Debian packaging: /usr/lib/postgresql/NN)
 # ---------------------------------------------------------------------------
 
-PG_MAJOR=15
-PG_BINDIR="/usr/lib/postgresql/${PG_MAJOR}/bin"
-PG_CONFIG="${PG_BINDIR}/pg_config"
-PGXS_TEST_DIR="/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs/src/test"
-PG_REGRESS="${PGXS_TEST_DIR}/regress/pg_regress"
-PG_ISOLATION_REGRESS="${PGXS_TEST_DIR}/isolation/pg_isolation_regress"
-PG_PERL_LIB="${PGXS_TEST_DIR}/perl"
+# detect_pg_major: the major to build and test against, in this order:
+#   1. PG_MAJOR from the environment (e.g. PG_MAJOR=17 bash test/run.sh);
+#   2. the newest major whose server is installed;
+#   3. the major the distribution's `postgresql` package stands for
+#      (a fresh machine has none installed yet).
+detect_pg_major() {
+	local dir newest=""
+	if [[ -n "${PG_MAJOR:-}" ]]; then
+		[[ "${PG_MAJOR}" =~ ^[0-9]+$ ]] || die "PG_MAJOR must be a number, not '${PG_MAJOR}'"
+		echo "${PG_MAJOR}"
+		return 0
+	fi
+	for dir in /usr/lib/postgresql/*/bin/postgres; do
+		[[ -x "${dir}" ]] || continue
+		dir="${dir#/usr/lib/postgresql/}"
+		dir="${dir%%/*}"
+		if [[ -z "${newest}" || "${dir}" -gt "${newest}" ]]; then
+			newest="${dir}"
+		fi
+	done
+	if [[ -n "${newest}" ]]; then
+		echo "${newest}"
+		return 0
+	fi
+	distro_pg_major
+}
+
+# distro_pg_major: the major of the distribution's default `postgresql`.
+distro_pg_major() {
+	local major
+	major="$(apt-cache depends postgresql 2>/dev/null |
+		sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1)"
+	if [[ -z "${major}" ]]; then
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || true
+		major="$(apt-cache depends postgresql 2>/dev/null |
+			sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1)"
+	fi
+	[[ -n "${major}" ]] || die "cannot tell which PostgreSQL major to use; set PG_MAJOR"
+	echo "${major}"
+}
+
+# set_pg_paths: every path that depends on the major.
+set_pg_paths() {
+	PG_BINDIR="/usr/lib/postgresql/${PG_MAJOR}/bin"
+	PG_CONFIG="${PG_BINDIR}/pg_config"
+	PGXS_TEST_DIR="/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs/src/test"
+	PG_REGRESS="${PGXS_TEST_DIR}/regress/pg_regress"
+	PG_ISOLATION_REGRESS="${PGXS_TEST_DIR}/isolation/pg_isolation_regress"
+	PG_PERL_LIB="${PGXS_TEST_DIR}/perl"
+	PG_SHAREDIR="/usr/share/postgresql/${PG_MAJOR}"
+}
+
+# select_pg_major: settle PG_MAJOR and its paths once, early in a script.
+select_pg_major() {
+	PG_MAJOR="$(detect_pg_major)" || return 1
+	export PG_MAJOR
+	set_pg_paths
+	info "PostgreSQL ${PG_MAJOR}"
+}
 
 # The repository this script belongs to (test/lib/ is two levels down).
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Debian packages the tests, the demo and the build need.  pgaudit is there
-# for the coexistence tests (two extensions hooking ProcessUtility).
-REQUIRED_PACKAGES=(
-	build-essential
-	gcc
-	make
-	postgresql-15
-	postgresql-server-dev-15
-	postgresql-15-pgtap
-	libtap-parser-sourcehandler-pgtap-perl
-	libipc-run-perl
-	postgresql-15-pgaudit
-)
+# required_packages: the Debian packages the tests, the demo and the build
+# need for ${PG_MAJOR}.  pgaudit is there for the coexistence tests (two
+# extensions hooking ProcessUtility).  pgTAP is plain SQL: where the major
+# has no package of its own yet but its files are in place (the roots of
+# test/lib/roots.sh do that), it is not asked for.
+required_packages() {
+	echo build-essential gcc make \
+		"postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" \
+		libtap-parser-sourcehandler-pgtap-perl libipc-run-perl \
+		"postgresql-${PG_MAJOR}-pgaudit"
+	if [[ ! -f "/usr/share/postgresql/${PG_MAJOR}/extension/pgtap.control" ]]; then
+		echo "postgresql-${PG_MAJOR}-pgtap"
+	fi
+	# Building the Debian package (debian/, the package suite): pg_buildext
+	# is in postgresql-server-dev-all on bookworm, postgresql-common-dev
+	# later (where -all would pull in another major's headers).
+	echo debhelper dpkg-dev
+	if [[ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" == bookworm ]]; then
+		echo postgresql-server-dev-all
+	else
+		echo postgresql-common-dev
+	fi
+}
 
 # Inherited libpq settings would point our clients at some other server.
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGPASSFILE \
@@ -145,7 +207,7 @@ package_installed() {
 # network.
 install_dependencies() {
 	local missing=() pkg
-	for pkg in "${REQUIRED_PACKAGES[@]}"; do
+	for pkg in $(required_packages); do
 		package_installed "${pkg}" || missing+=("${pkg}")
 	done
 	if [[ "${#missing[@]}" -eq 0 ]]; then
