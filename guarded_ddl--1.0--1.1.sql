@@ -253,8 +253,8 @@ BEGIN
     END IF;
     IF narrowed_by_application_only AND NOT was_narrowed_by_application_only THEN
         RAISE WARNING 'policy rule % is narrowed only by application_name, so it applies to every role', NEW.id
-            USING DETAIL = pg_catalog.format('Any client can set its application_name: with action %s, every role that sets application_name to match "%s" is let through, on every object.',
-                                             NEW.action, NEW.application_name),
+            USING DETAIL = pg_catalog.format('Any client can set its application_name, so every role that sets it to match "%s" gets action %s from this rule, on objects of any name.',
+                                             NEW.application_name, NEW.action),
                   HINT = 'Narrow the rule by role_name (and schema_name or object_name) as well; guarded_ddl.status() lists such rules.';
     END IF;
     RETURN NEW;

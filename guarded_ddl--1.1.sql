@@ -71,8 +71,9 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION 'schema "guarded_ddl_trash" already exists'
             USING ERRCODE = 'duplicate_schema',
-                  DETAIL = pg_catalog.format('guarded_ddl keeps soft-dropped tables in schema guarded_ddl_trash and creates it itself; the existing one is owned by role "%s" and holds %s relations.',
-                                             owner_name, n_relations),
+                  DETAIL = pg_catalog.format('guarded_ddl keeps soft-dropped tables in schema guarded_ddl_trash and creates it itself; the existing one is owned by role "%s" and holds %s %s.',
+                                             owner_name, n_relations,
+                                             CASE WHEN n_relations OPERATOR(pg_catalog.=) 1 THEN 'relation' ELSE 'relations' END),
                   HINT = 'Check what the schema contains, drop or rename it, then run CREATE EXTENSION guarded_ddl again.';
     END IF;
 END;
@@ -379,8 +380,8 @@ BEGIN
     END IF;
     IF narrowed_by_application_only AND NOT was_narrowed_by_application_only THEN
         RAISE WARNING 'policy rule % is narrowed only by application_name, so it applies to every role', NEW.id
-            USING DETAIL = pg_catalog.format('Any client can set its application_name: with action %s, every role that sets application_name to match "%s" is let through, on every object.',
-                                             NEW.action, NEW.application_name),
+            USING DETAIL = pg_catalog.format('Any client can set its application_name, so every role that sets it to match "%s" gets action %s from this rule, on objects of any name.',
+                                             NEW.application_name, NEW.action),
                   HINT = 'Narrow the rule by role_name (and schema_name or object_name) as well; guarded_ddl.status() lists such rules.';
     END IF;
     RETURN NEW;
