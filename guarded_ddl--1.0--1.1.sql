@@ -15,8 +15,8 @@
  *     guarded_ddl.trash shows each role its own entries;
  *   - guarded_ddl.recovery gives the restore command of the backup tool;
  *   - status() reports the recycle bin.
- * (The check CREATE EXTENSION 1.1 makes of a pre-existing schema
- * guarded_ddl belongs to the install only: here the schema is guarded_ddl's.)
+ * The install of 1.1 refuses a schema guarded_ddl that another role
+ * controls; an install of 1.0 took it, and the update warns about it.
  */
 
 \echo Use "ALTER EXTENSION guarded_ddl UPDATE TO '1.1'" to load this file. \quit
@@ -638,3 +638,38 @@ $$;
 COMMENT ON FUNCTION guarded_ddl.trash_entry_visible(bigint, oid) IS
     'whether the role may see (and so restore or purge) the recycle bin entry: the rule of the view guarded_ddl.trash, for a role given by OID; false for an entry that does not exist';
 REVOKE ALL ON FUNCTION guarded_ddl.trash_entry_visible(bigint, oid) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- A 1.0 install took any schema guarded_ddl it found (1.1's install refuses
+-- one another role controls).  The update changes nothing about that, but
+-- says so: such a role could still drop or replace guarded_ddl's objects.
+------------------------------------------------------------------------------
+
+DO $$
+DECLARE
+    owner_name name;
+    owner_is_superuser boolean;
+    creators text;
+BEGIN
+    SELECT r.rolname, r.rolsuper
+      INTO owner_name, owner_is_superuser
+      FROM pg_catalog.pg_namespace AS n
+      JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl';
+    SELECT pg_catalog.string_agg(coalesce(pg_catalog.quote_ident(r.rolname), 'PUBLIC'), ', ' ORDER BY r.rolname)
+      INTO creators
+      FROM pg_catalog.pg_namespace AS n
+     CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) AS a
+      LEFT JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl'
+       AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+       AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+       AND (r.oid IS NULL OR NOT r.rolsuper);
+    IF owner_is_superuser IS DISTINCT FROM true OR creators IS NOT NULL THEN
+        RAISE WARNING 'schema "guarded_ddl" is controlled by roles that are not superusers'
+            USING DETAIL = pg_catalog.format('Its owner is role "%s"; CREATE on it is granted to %s.',
+                                             owner_name, coalesce(creators, 'nobody else')),
+                  HINT = 'Check what the schema contains, then ALTER SCHEMA guarded_ddl OWNER TO a superuser and REVOKE CREATE ON SCHEMA guarded_ddl from the others.';
+    END IF;
+END;
+$$;

@@ -14,6 +14,8 @@
 #     the audit (it could in 1.0), the DBA's grants still work;
 #   - the new columns exist and say the right thing for the old rows
 #     (trash: drop/table and a size; recovery: a pgBackRest restore command);
+#   - a 1.0 installed into a schema a non-superuser made beforehand is
+#     updated with a WARNING naming the schema's owner;
 #   - the catalog shape of the updated extension -- objects, columns in
 #     order, defaults, constraints, indexes, triggers, view definitions and
 #     options, function bodies, settings, grants, comments, initial
@@ -138,7 +140,9 @@ ok($before{$_} ne '', "1.0: $_ is not empty") for sort keys %query;
 # --- the update -----------------------------------------------------------
 
 my $log_offset = -s $node->logfile;
-$node->safe_psql('up', 'ALTER EXTENSION guarded_ddl UPDATE');
+($rc, $out, $err) = $node->psql('up', 'ALTER EXTENSION guarded_ddl UPDATE');
+is($rc, 0, 'ALTER EXTENSION guarded_ddl UPDATE succeeds');
+is($err, '', '... and has nothing to warn about');
 is($node->safe_psql('up', q{SELECT extversion FROM pg_extension WHERE extname = 'guarded_ddl'}),
 	'1.1', 'ALTER EXTENSION guarded_ddl UPDATE brings it to 1.1');
 ok(!$node->log_contains(qr/guarded_ddl: refused/, $log_offset),
@@ -217,6 +221,20 @@ is($node->safe_psql('up', q{SELECT note FROM guarded_ddl.policy WHERE priority =
 is( $node->safe_psql(
 		'up', q{SET ROLE gd_auditor; SELECT count(*) > 0 FROM guarded_ddl.recovery}),
 	't', 'the auditor granted in 1.0 still reads recovery');
+
+# A 1.0 installed into a schema a non-superuser had made (1.0 took it; 1.1's
+# install refuses it): the update says so.
+$node->safe_psql(
+	'postgres', q{
+CREATE ROLE gd_squatter;
+CREATE DATABASE squatted OWNER gd_squatter;
+});
+$node->safe_psql('squatted',
+	q{SET ROLE gd_squatter; CREATE SCHEMA guarded_ddl; RESET ROLE; CREATE EXTENSION guarded_ddl VERSION '1.0'});
+($rc, $out, $err) = $node->psql('squatted', 'ALTER EXTENSION guarded_ddl UPDATE');
+is($rc, 0, 'the update of a 1.0 install in a squatted schema goes through');
+like($err, qr/WARNING:  schema "guarded_ddl" is controlled by roles that are not superusers\nDETAIL:  Its owner is role "gd_squatter"/,
+	'... and warns that the schema is controlled by its owner, naming it');
 
 # --- catalog shape: updated == fresh ---------------------------------------
 
