@@ -90,7 +90,7 @@ required_packages() {
 	echo build-essential gcc make \
 		"postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" \
 		libtap-parser-sourcehandler-pgtap-perl libipc-run-perl \
-		"postgresql-${PG_MAJOR}-pgaudit"
+		"postgresql-${PG_MAJOR}-pgaudit" pgbackrest barman barman-cli pgbouncer
 	if [[ ! -f "/usr/share/postgresql/${PG_MAJOR}/extension/pgtap.control" ]]; then
 		echo "postgresql-${PG_MAJOR}-pgtap"
 	fi
