@@ -156,13 +156,15 @@ SELECT length(relname) AS chars, octet_length(relname::text) AS bytes
  WHERE relnamespace = '"Ident ""Schema"".v2"'::regnamespace
    AND (relname LIKE 'yyy%' OR relname LIKE 'üüü%')
  ORDER BY relname;
+-- a rule naming more than 63 bytes could never match: refused ...
 INSERT INTO guarded_ddl.policy (id, object_name, action)
-VALUES (40, repeat('y', 70), 'allow'),
-       (41, repeat('ü', 40), 'allow');
-SELECT pg_temp.dry_run(format('DROP TABLE %I.%I', 'Ident "Schema".v2', repeat('y', 70))) AS "70 y",
-       pg_temp.dry_run(format('DROP TABLE %I.%I', 'Ident "Schema".v2', repeat('ü', 40))) AS "40 ü";
-UPDATE guarded_ddl.policy SET object_name = repeat('y', 63) WHERE id = 40;
-UPDATE guarded_ddl.policy SET object_name = 'ü*' WHERE id = 41;
+VALUES (40, repeat('y', 70), 'allow');
+INSERT INTO guarded_ddl.policy (id, object_name, action)
+VALUES (41, repeat('ü', 40), 'allow');
+-- ... the names as PostgreSQL keeps them match
+INSERT INTO guarded_ddl.policy (id, object_name, action)
+VALUES (40, repeat('y', 63), 'allow'),
+       (41, 'ü*', 'allow');
 SELECT pg_temp.dry_run(format('DROP TABLE %I.%I', 'Ident "Schema".v2', repeat('y', 70))) AS "63 y",
        pg_temp.dry_run(format('DROP TABLE %I.%I', 'Ident "Schema".v2', repeat('ü', 40))) AS "ü*";
 DELETE FROM guarded_ddl.policy;

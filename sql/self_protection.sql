@@ -13,7 +13,7 @@
 --     BEGIN ... ROLLBACK); PostgreSQL itself still refuses to drop an
 --     extension member on its own (2BP01);
 --   * ALTER EXTENSION guarded_ddl UPDATE to the installed version is not
---     refused ("version 1.0 is already installed");
+--     refused ("version 1.1 is already installed");
 --   * every refusal is in guarded_ddl.denials, naming the statement and
 --     the object it would have changed;
 --   * UPDATE guarded_ddl.audit is refused by its append-only trigger, with
@@ -130,7 +130,7 @@ ROLLBACK;
 -- ALTER EXTENSION ... UPDATE is not refused: to the installed version it
 -- only says so.
 ALTER EXTENSION guarded_ddl UPDATE;
-ALTER EXTENSION guarded_ddl UPDATE TO '1.0';
+ALTER EXTENSION guarded_ddl UPDATE TO '1.1';
 
 -- Every refusal above is in guarded_ddl.denials, durably, although each
 -- refused statement was rolled back: what it was and what it would have
