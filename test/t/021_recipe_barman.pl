@@ -177,6 +177,9 @@ my $recipe = substitute(
 	[ '/srv/restore',         $dir ]);
 ($out, $err, $rc) = recipe_ok('barman-restore', $recipe, ENV => \%env);
 
+like($out, qr/^IMPORTANT\n.*^\S+ line \d+: archive_command = false$/ms,
+	'barman recover says, under IMPORTANT, that it set archive_command = false');
+
 my ($printed) = split /\n/, $out;
 my ($run_line) = grep { /^barman recover / } split /\n/, $recipe;
 (my $expected = $printed) =~ s{ '/var/lib/postgresql/restore'$}{ '$dir'};
