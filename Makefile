@@ -7,6 +7,7 @@ OBJS = \
 	src/glob.o \
 	src/catalog.o \
 	src/classify.o \
+	src/type_change.o \
 	src/assess.o \
 	src/policy.o \
 	src/backup.o \

@@ -42,6 +42,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/plancat.h"
+#include "parser/parse_type.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -55,6 +56,7 @@
 
 #include "guarded_ddl.h"
 #include "intent.h"
+#include "type_change.h"
 
 /*
  * Blocks a probe may read looking for one visible tuple.  A table whose
@@ -71,6 +73,10 @@
 #define GUARD_COUNT_MAX_BLOCKS 32
 
 static void resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent);
+static void assess_type_change(GuardIntent *intent, Oid relid,
+							   AttrNumber attnum);
+static List *assess_typed_table_columns(GuardStatement *stmt,
+										const GuardIntent *type_intent);
 static void check_right_callback(const RangeVar *rv, Oid relid, Oid oldrelid,
 								 void *arg);
 static GuardDataVerdict probe_heap(Relation rel, int64 *counted);
@@ -103,7 +109,11 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 
 		if (intent->relation != NULL)
 			resolve_relation_intent(stmt, intent);
-		if (!intent->missing)
+		if (intent->missing)
+			continue;
+		if (intent->typed_tables)
+			kept = list_concat(kept, assess_typed_table_columns(stmt, intent));
+		else
 			kept = lappend(kept, intent);
 	}
 	stmt->intents = kept;
@@ -232,6 +242,9 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 		if (intent->operation == GUARD_OP_DROP ||
 			intent->operation == GUARD_OP_DROP_CONSTRAINT)
 			intent->column_not_null = gd_not_null_constraint_oid(relid, attnum);
+		/* the column is locked: its type stays what it is now */
+		if (intent->operation == GUARD_OP_ALTER_TYPE)
+			assess_type_change(intent, relid, attnum);
 	}
 	else if (intent->constraint_name != NULL)
 	{
@@ -313,6 +326,124 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 	else
 		intent->holds_data = assess_relation_tree(stmt, relid, lockmode,
 												  &intent->row_estimate);
+}
+
+/*
+ * alter_type: does the conversion keep every value (type_change.c)?  The
+ * new type is resolved as the command will resolve it, but a name that does
+ * not resolve -- the command reports it -- only makes the change lossy here
+ * (fail closed).  %TYPE is not followed: it would print its NOTICE twice.
+ * Fills intent->lossless and intent->type_change.
+ */
+static void
+assess_type_change(GuardIntent *intent, Oid relid, AttrNumber attnum)
+{
+	Oid			oldtype;
+	int32		oldtypmod;
+	Oid			oldcollid;
+	Oid			newtype = InvalidOid;
+	int32		newtypmod = -1;
+	const char *reason;
+
+	intent->lossless = false;
+	get_atttypetypmodcoll(relid, attnum, &oldtype, &oldtypmod, &oldcollid);
+	if (intent->new_type != NULL && !intent->new_type->pct_type)
+	{
+		Type		tup = LookupTypeName(NULL, intent->new_type, &newtypmod, true);
+
+		if (tup != NULL)
+		{
+			if (((Form_pg_type) GETSTRUCT(tup))->typisdefined)
+				newtype = typeTypeId(tup);
+			ReleaseSysCache(tup);
+		}
+	}
+	if (!OidIsValid(oldtype) || !OidIsValid(newtype))
+	{
+		intent->type_change = psprintf("%s to %s: the new type could not be resolved beforehand",
+									   format_type_be(oldtype),
+									   intent->new_type != NULL
+									   ? TypeNameToString(intent->new_type) : "?");
+		return;
+	}
+	intent->lossless = type_change_is_lossless(oldtype, oldtypmod,
+											   newtype, newtypmod,
+											   intent->using_expr,
+											   intent->column_name, &reason);
+	intent->type_change = pstrdup(reason);
+}
+
+/*
+ * ALTER TYPE ... ALTER ATTRIBUTE ... CASCADE: the type is resolved, locked
+ * and its owner checked (resolve_relation_intent); now one alter_type intent
+ * per typed table of it, each locked as the command will lock it (the
+ * type's lock mode, AccessShareLock in preflight) and probed, and judged as
+ * the type's attribute was: a typed table's column always has its type's
+ * attribute type.  The tables are found as PostgreSQL finds them, by a pass
+ * over pg_class on reloftype, which has no index.  Owning the type is the
+ * right the command checks (resolve_relation_intent did); it changes typed
+ * tables of other owners too, so they are probed too.  Returns the intents,
+ * allocated in CurrentMemoryContext.
+ */
+static List *
+assess_typed_table_columns(GuardStatement *stmt, const GuardIntent *type_intent)
+{
+	Oid			typid = get_rel_type_id(type_intent->data_relid);
+	LOCKMODE	lockmode = stmt->preflight ? AccessShareLock : type_intent->lockmode;
+	List	   *relids = NIL;
+	List	   *result = NIL;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	ListCell   *lc;
+
+	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		relids = lappend_oid(relids, ((Form_pg_class) GETSTRUCT(tuple))->oid);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		bool		own_table = (get_rel_namespace(relid) == stmt->catalog.schema_oid);
+		GuardIntent *intent;
+		AttrNumber	attnum;
+
+		/* guarded_ddl's own tables stay unlocked: refused without a probe */
+		if (!own_table)
+			LockRelationOid(relid, lockmode);
+		attnum = get_attnum(relid, type_intent->column_name);
+		if (attnum == InvalidAttrNumber ||
+			get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+			continue;			/* gone meanwhile; or nothing outlives the session */
+
+		intent = guard_intent_new(GUARD_OP_ALTER_TYPE, "table column");
+		ObjectAddressSubSet(intent->address, RelationRelationId, relid, attnum);
+		intent->object_identity = getObjectIdentity(&intent->address, true);
+		intent->object_type = getObjectTypeDescription(&intent->address, true);
+		intent->schema_name = get_namespace_name(get_rel_namespace(relid));
+		intent->object_name = get_rel_name(relid);
+		intent->column_name = pstrdup(type_intent->column_name);
+		if (intent->object_identity == NULL || intent->object_type == NULL ||
+			intent->schema_name == NULL || intent->object_name == NULL)
+			continue;
+		intent->cascaded = true;
+		intent->data_bearing = true;
+		intent->data_relid = relid;
+		intent->lockmode = lockmode;
+		intent->lossless = type_intent->lossless;
+		intent->type_change = type_intent->type_change;
+		if (!own_table && (!stmt->preflight || may_look_at_rows(relid)))
+			intent->holds_data = assess_relation_tree(stmt, relid, lockmode,
+													  &intent->row_estimate);
+		result = lappend(result, intent);
+	}
+	return result;
 }
 
 /*

@@ -18,8 +18,10 @@
 
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_extension.h"
 #include "commands/event_trigger.h"
@@ -38,6 +40,8 @@
 
 static void classify_drop(DropStmt *stmt, List **intents);
 static void classify_alter_table(AlterTableStmt *stmt, List **intents);
+static void classify_alter_type_attributes(AlterTableStmt *stmt,
+										   List **intents);
 static void classify_rename(RenameStmt *stmt, List **intents);
 static void classify_set_schema(AlterObjectSchemaStmt *stmt, List **intents);
 static void classify_enum_rename(AlterEnumStmt *stmt, List **intents);
@@ -52,6 +56,7 @@ static GuardIntent *moved_object_intent(ObjectType objtype, RangeVar *relation,
 static void classify_own_table_part(RangeVar *rv, const char *object_type,
 									const char *name, List **intents);
 static bool is_data_bearing_type(const char *object_type);
+static bool is_inheritance_ancestor(Oid ancestor, Oid relid);
 
 /*
  * Cheap test, run for every DDL statement: can this statement produce an
@@ -319,6 +324,11 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 	bool		table_data;
 	ListCell   *lc;
 
+	if (stmt->objtype == OBJECT_TYPE)
+	{
+		classify_alter_type_attributes(stmt, intents);
+		return;
+	}
 	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_FOREIGN_TABLE)
 		return;
 
@@ -346,6 +356,9 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 										 table_data);
 				intent->object_type = "table column";
 				intent->column_name = pstrdup(cmd->name);
+				/* assess.c judges the conversion once the column is known */
+				intent->new_type = castNode(ColumnDef, cmd->def)->typeName;
+				intent->using_expr = castNode(ColumnDef, cmd->def)->raw_default;
 				break;
 			case AT_SetUnLogged:
 				intent = relation_intent(GUARD_OP_SET_UNLOGGED, stmt->relation,
@@ -411,6 +424,39 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 
 		intent->only_if_self = true;
 		intent->missing_ok = true;
+		*intents = lappend(*intents, intent);
+	}
+}
+
+/*
+ * ALTER TYPE ... ALTER ATTRIBUTE ... TYPE ... CASCADE changes that column in
+ * every typed table of the type (CREATE TABLE ... OF).  One intent per
+ * attribute stands for them all here; assess.c finds the tables, locks them
+ * as the command will, and puts one intent per table column in its place.
+ * Without CASCADE the command refuses to touch typed tables: nothing to
+ * decide.
+ */
+static void
+classify_alter_type_attributes(AlterTableStmt *stmt, List **intents)
+{
+	LOCKMODE	lockmode = AlterTableGetLockLevel(stmt->cmds);
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		GuardIntent *intent;
+
+		if (cmd->subtype != AT_AlterColumnType || cmd->behavior != DROP_CASCADE)
+			continue;
+		intent = relation_intent(GUARD_OP_ALTER_TYPE, stmt->relation,
+								 GUARD_RIGHT_OWN_RELATION, lockmode, false);
+		intent->object_type = "table column";
+		intent->column_name = pstrdup(cmd->name);
+		intent->expected_relkind = RELKIND_COMPOSITE_TYPE;
+		intent->typed_tables = true;
+		intent->new_type = castNode(ColumnDef, cmd->def)->typeName;
+		intent->using_expr = castNode(ColumnDef, cmd->def)->raw_default;
 		*intents = lappend(*intents, intent);
 	}
 }
@@ -768,7 +814,10 @@ classify_dropped_objects(GuardStatement *stmt, List *dropped)
 /*
  * A table rewrite no ALTER TABLE subcommand announced (ALTER TYPE of a
  * column type used elsewhere, SET ACCESS METHOD ...): the table is still
- * there and locked, so it can be probed now.  NULL when already covered.
+ * there and locked, so it can be probed now.  NULL when already covered --
+ * also when it is a partition or child of a table whose column change was
+ * classified: the change recurses to them, and the parent's intent counted
+ * their rows and judged the conversion, which is the same for all of them.
  */
 GuardIntent *
 classify_rewrite(GuardStatement *stmt, Oid relid, int reason)
@@ -789,6 +838,10 @@ classify_rewrite(GuardStatement *stmt, Oid relid, int reason)
 			 named->operation == GUARD_OP_DROP ||
 			 named->operation == GUARD_OP_SET_UNLOGGED))
 			return NULL;
+		if (named->operation == GUARD_OP_ALTER_TYPE &&
+			named->column_name != NULL && OidIsValid(named->data_relid) &&
+			is_inheritance_ancestor(named->data_relid, relid))
+			return NULL;
 	}
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		return NULL;
@@ -803,4 +856,20 @@ classify_rewrite(GuardStatement *stmt, Oid relid, int reason)
 	intent->data_relid = relid;
 	intent->holds_data = assess_relation(relid, true, &intent->row_estimate);
 	return intent;
+}
+
+/*
+ * Whether relid is a partition or inheritance child, at any depth, of
+ * ancestor.  Partitions walk up (cheap: one per level); plain inheritance,
+ * which allows several parents, walks down from the ancestor.  Both
+ * relations are locked by the running command.
+ */
+static bool
+is_inheritance_ancestor(Oid ancestor, Oid relid)
+{
+	if (ancestor == relid || !has_superclass(relid))
+		return false;
+	if (get_rel_relispartition(relid))
+		return list_member_oid(get_partition_ancestors(relid), ancestor);
+	return list_member_oid(find_all_inheritors(ancestor, NoLock, NULL), relid);
 }

@@ -33,6 +33,7 @@ static void decide_backup(GuardStatement *stmt, GuardIntent *intent,
 						  const GuardRule *rule);
 static bool is_self_protected(const GuardStatement *stmt,
 							  const GuardIntent *intent);
+static void explain_type_change(GuardIntent *intent);
 
 /* Decide every intent of the statement that has no decision yet. */
 void
@@ -127,7 +128,10 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 	}
 
 	if (intent->decision != GUARD_DENIED)
+	{
+		explain_type_change(intent);
 		return;
+	}
 
 	if (guard_override_active())
 	{
@@ -139,6 +143,31 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 		intent->decision = GUARD_WARNED;
 		intent->reason = psprintf("would be refused: %s", intent->reason);
 	}
+	explain_type_change(intent);
+}
+
+/*
+ * alter_type: the reason starts with whether the conversion keeps every
+ * value and why ("lossless: integer to bigint: widening, no value
+ * changes"), then says what the decision itself gave as reason, if
+ * anything.  Intents nobody could classify (a rewrite no subcommand
+ * announced) keep their reason as it is.
+ */
+static void
+explain_type_change(GuardIntent *intent)
+{
+	const char *verdict;
+
+	if (intent->operation != GUARD_OP_ALTER_TYPE || intent->type_change == NULL)
+		return;
+	verdict = intent->lossless ? "lossless" : "lossy";
+	if (intent->reason == NULL)
+		intent->reason = psprintf("%s: %s", verdict, intent->type_change);
+	else
+		intent->reason = psprintf("%s: %s; %s%s", verdict, intent->type_change,
+								  intent->decision == GUARD_OVERRIDDEN
+								  ? "override: " : "",
+								  intent->reason);
 }
 
 /* require_backup: allowed only with a backup younger than the max age. */

@@ -293,7 +293,9 @@ guard_intent_new(GuardOperation op, const char *object_type)
 /*
  * Data is destroyed by drop, alter_type and truncate of something that can
  * hold rows, unless it was assessed empty.  Temporary objects hold nothing
- * that outlives the session.
+ * that outlives the session, and a lossless type change (integer to bigint,
+ * DESIGN §3.1.1) keeps every value: holds_data still says what the probe
+ * found, for the audit.
  */
 bool
 guard_intent_destroys_data(const GuardIntent *intent)
@@ -303,6 +305,8 @@ guard_intent_destroys_data(const GuardIntent *intent)
 	if (intent->operation != GUARD_OP_DROP &&
 		intent->operation != GUARD_OP_ALTER_TYPE &&
 		intent->operation != GUARD_OP_TRUNCATE)
+		return false;
+	if (intent->operation == GUARD_OP_ALTER_TYPE && intent->lossless)
 		return false;
 	return intent->holds_data != GUARD_DATA_NONE;
 }

@@ -20,6 +20,7 @@
 
 #include "access/xlogdefs.h"
 #include "catalog/objectaddress.h"
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
 #include "storage/lockdefs.h"
@@ -124,11 +125,17 @@ typedef struct GuardIntent
 	bool		missing;		/* target did not exist */
 	Oid			column_not_null;	/* PG 18+: the column's NOT NULL
 									 * constraint, dropped with it */
+	TypeName   *new_type;		/* ALTER COLUMN TYPE: the type as written */
+	Node	   *using_expr;		/* ... and its USING expression, or NULL */
+	bool		typed_tables;	/* ALTER TYPE ... CASCADE: stands for the
+								 * column in every typed table of the type */
 
 	/* assess */
 	GuardDataVerdict holds_data;
 	int64		row_estimate;	/* -1 = unknown */
 	Oid			data_relid;		/* relation whose rows are at stake */
+	bool		lossless;		/* alter_type: every value survives */
+	char	   *type_change;	/* alter_type: the conversion and why */
 
 	/* decide */
 	GuardDecision decision;
