@@ -9,9 +9,16 @@
 # run with --pg1-path -- restores the backup behind the row into a new
 # directory.  The restored cluster must stop at guarded_ddl's restore
 # point, promote, have every row (also those written after the backup),
-# and never archive into production's repository.  As a control, the same
-# command without --set restores the newest backup and cannot reach the
-# target: that is the failure the README warns about.
+# and never archive into production's repository.
+#
+# The restore runs as on a spare host: with a pgBackRest configuration of
+# its own, whose pg1-path is the restored directory (pgBackRest refuses to
+# archive from a data directory that is not its pg1-path, so only then
+# could production's archive_command push anything).  Two controls show
+# what the README warns about: the same command without --set restores
+# the newest backup and cannot reach the target; without --archive-mode=off
+# the promoted copy pushes its timeline's history file into production's
+# repository.
 use strict;
 use warnings;
 
@@ -44,7 +51,7 @@ my $unsupported =
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $repo = "$tmp/repo";
 my $conf = "$tmp/pgbackrest.conf";
-mkdir "$tmp/$_" or die "mkdir $tmp/$_: $!" for qw(repo log lock);
+mkdir "$tmp/$_" or die "mkdir $tmp/$_: $!" for qw(repo log lock spare);
 
 my $node = PostgreSQL::Test::Cluster->new('production');
 $node->init(allows_streaming => 1);
@@ -149,6 +156,28 @@ like($restore_command, qr/ --set='\Q$label1\E' /,
 
 # --- the README's restore recipe, with the row's values -------------------
 
+# spare_conf(NODE): the pgBackRest configuration of a spare host that
+# restores into NODE's data directory: the same repository, pg1-path there.
+sub spare_conf
+{
+	my ($copy) = @_;
+	my $name = $copy->name;
+	my $file = "$tmp/spare/$name.conf";
+	return $file if -f $file;
+	mkdir "$tmp/spare/$name" or die "mkdir $tmp/spare/$name: $!";
+	append_to_file($file, join("\n",
+		'[global]',
+		"repo1-path=$repo",
+		"log-path=$tmp/spare/$name",
+		"lock-path=$tmp/spare/$name",
+		'',
+		'[main]',
+		'pg1-path=' . $copy->data_dir,
+		'pg1-socket-path=' . $copy->host,
+		'pg1-port=' . $copy->port, ''));
+	return $file;
+}
+
 my $restored = PostgreSQL::Test::Cluster->new('restored');
 my $dir = $restored->data_dir;
 my $recipe = substitute(
@@ -159,14 +188,16 @@ my $recipe = substitute(
 	[ q{'guarded_ddl_950_1'},  "'$restore_point'" ],
 	[ '/srv/restore',          $dir ]);
 mkdir $dir, 0700 or die "mkdir $dir: $!";
-($out, $err, $rc) = recipe_ok('pgbackrest-restore', $recipe, ENV => \%env);
+($out, $err, $rc) = recipe_ok('pgbackrest-restore', $recipe,
+	ENV => { %env, PGBACKREST_CONFIG => spare_conf($restored) });
 
 my ($printed) = split /\n/, $out;
 my ($run_line) = grep { /^pgbackrest / } split /\n/, $recipe;
 is("$printed --pg1-path=$dir", $run_line,
 	'the command the README runs is what guarded_ddl.recovery prints, plus --pg1-path');
 
-# Start the restored copy on a port of its own.
+# Start the restored copy on a port of its own, as the spare host would:
+# with the spare's pgBackRest configuration in its environment.
 sub start_restored
 {
 	my ($copy) = @_;
@@ -176,6 +207,7 @@ port = @{[ $copy->port ]}
 unix_socket_directories = '@{[ $copy->host ]}'
 listen_addresses = ''
 });
+	local $ENV{PGBACKREST_CONFIG} = spare_conf($copy);
 	return $copy->start(fail_ok => 1);
 }
 
@@ -213,13 +245,43 @@ my $newest = PostgreSQL::Test::Cluster->new('restored_newest');
 my $dir2 = $newest->data_dir;
 mkdir $dir2, 0700 or die "mkdir $dir2: $!";
 (my $without_set = "$printed --pg1-path=$dir2") =~ s/ --set='[^']*'//;
-($rc, $out, $err) = run_recipe($without_set, ENV => \%env);
-is($rc, 0, 'without --set pgBackRest restores the newest backup');
+($rc, $out, $err) = run_recipe($without_set,
+	ENV => { %env, PGBACKREST_CONFIG => spare_conf($newest) });
+is($rc, 0, 'control: without --set pgBackRest restores the newest backup');
 start_restored($newest);
 ok( $newest->wait_for_log(
 		qr/FATAL:  recovery ended before configured recovery target was reached/),
 	'and recovery from it cannot reach the restore point, as the README says');
 $newest->stop('immediate', fail_ok => 1);
+
+# --- control: without --archive-mode=off, the copy archives into
+# production's repository -------------------------------------------------
+
+# poll_until(CODE): CODE returned true within 30 seconds.
+sub poll_until
+{
+	my ($code) = @_;
+	for (1 .. 300)
+	{
+		return 1 if $code->();
+		select undef, undef, undef, 0.1;
+	}
+	return 0;
+}
+
+my $archiving = PostgreSQL::Test::Cluster->new('restored_archiving');
+my $dir3 = $archiving->data_dir;
+mkdir $dir3, 0700 or die "mkdir $dir3: $!";
+(my $without_off = "$printed --pg1-path=$dir3") =~ s/ --archive-mode=off//;
+($rc, $out, $err) = run_recipe($without_off,
+	ENV => { %env, PGBACKREST_CONFIG => spare_conf($archiving) });
+is($rc, 0, 'control: the same restore without --archive-mode=off');
+start_restored($archiving);
+$archiving->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()');
+ok( poll_until(sub { -e "$repo/archive/main/$major-1/00000002.history" }),
+	"then the promoted copy pushes its timeline's history file into production's repository, as the README warns"
+);
+$archiving->stop('immediate', fail_ok => 1);
 
 $node->stop;
 done_testing();
