@@ -19,6 +19,8 @@ OBJS = \
 	src/event_triggers.o \
 	src/check.o \
 	src/utility_hook.o \
+	src/object_access.o \
+	src/temp_guard.o \
 	src/trash.o
 
 EXTENSION = guarded_ddl

@@ -142,10 +142,16 @@ DROP FUNCTION cas.two() CASCADE;
 SELECT * FROM pg_temp.audit_since(:mark);
 SELECT id, n, doubled FROM cas.counters ORDER BY id;
 
--- A typed table dropped by DROP TYPE ... CASCADE could not be probed
--- before it went: even empty, it counts as holding data (fail closed).
+-- A typed table dropped by DROP TYPE ... CASCADE is probed as PostgreSQL
+-- deletes it: with a row it is refused, empty it goes (with its type).
 CREATE TYPE cas.address AS (street text, city text);
 CREATE TABLE cas.addresses OF cas.address;
+INSERT INTO cas.addresses VALUES ('1 Main St', 'Springfield');
+SELECT coalesce(max(id), 0) AS mark FROM guarded_ddl.audit \gset
+DROP TYPE cas.address CASCADE;
+SELECT * FROM pg_temp.audit_since(:mark);
+SELECT count(*) AS addresses_kept FROM cas.addresses;
+DELETE FROM cas.addresses;
 SELECT coalesce(max(id), 0) AS mark FROM guarded_ddl.audit \gset
 DROP TYPE cas.address CASCADE;
 SELECT * FROM pg_temp.audit_since(:mark);

@@ -88,14 +88,20 @@ static void assess_extension_members(GuardStatement *stmt, Oid extoid);
 static void assess_relid_list(GuardStatement *stmt, List *relids);
 static void assess_truncate_cascade(GuardStatement *stmt);
 static bool may_look_at_rows(Oid relid);
+static void note_sequence_owner(GuardStatement *stmt, Oid seqid);
 static GuardDataVerdict assess_relation_tree(GuardStatement *stmt, Oid relid,
 											 LOCKMODE lockmode, int64 *rows);
 
 /*
- * Resolve, check, lock and probe what the statement names, and pre-assess
- * the contents of what it drops wholesale (schemas, a role's objects, an
- * extension's members).  Intents whose target does not exist are removed:
- * the command itself reports that (or skips it under IF EXISTS).
+ * Resolve, check, lock and probe what the statement names.  Intents whose
+ * target does not exist are removed: the command itself reports that (or
+ * skips it under IF EXISTS).
+ *
+ * What a statement drops wholesale (a schema's contents, a role's objects,
+ * an extension's members, CASCADE victims) is not walked here: each of those
+ * relations gets its verdict as PostgreSQL deletes it (object_access.c).
+ * Only a preflight (check()), which deletes nothing, still walks them to
+ * predict what the statement would take.
  */
 void
 assess_statement(GuardStatement *stmt, Node *parsetree)
@@ -118,7 +124,7 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 	}
 	stmt->intents = kept;
 
-	if (IsA(parsetree, DropStmt))
+	if (stmt->preflight && IsA(parsetree, DropStmt))
 	{
 		DropStmt   *drop = (DropStmt *) parsetree;
 
@@ -130,9 +136,7 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 			{
 				Oid			nspid = get_namespace_oid(strVal(name), true);
 
-				/* DROP SCHEMA needs the schema's owner; otherwise it fails */
-				if (OidIsValid(nspid) &&
-					(stmt->preflight || gd_namespace_ownercheck(nspid, GetUserId())))
+				if (OidIsValid(nspid))
 					assess_relations_where(stmt, Anum_pg_class_relnamespace,
 										   nspid);
 			}
@@ -148,7 +152,7 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 	else if (IsA(parsetree, TruncateStmt) &&
 			 ((TruncateStmt *) parsetree)->behavior == DROP_CASCADE)
 		assess_truncate_cascade(stmt);
-	else if (IsA(parsetree, DropOwnedStmt))
+	else if (stmt->preflight && IsA(parsetree, DropOwnedStmt))
 	{
 		DropOwnedStmt *owned = (DropOwnedStmt *) parsetree;
 
@@ -156,9 +160,7 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 		{
 			Oid			roleid = get_rolespec_oid(lfirst(lc), true);
 
-			/* DROP OWNED needs the privileges of the role */
-			if (OidIsValid(roleid) &&
-				(stmt->preflight || has_privs_of_role(GetUserId(), roleid)))
+			if (OidIsValid(roleid))
 				assess_relations_where(stmt, Anum_pg_class_relowner, roleid);
 		}
 	}
@@ -761,10 +763,6 @@ assess_extension_members(GuardStatement *stmt, Oid extoid)
 	/* guarded_ddl's own: refused anyway, and its tables stay unlocked */
 	if (extoid == stmt->catalog.extension_oid)
 		return;
-	/* DROP EXTENSION needs the extension's owner; otherwise it fails */
-	if (!stmt->preflight && !superuser() &&
-		!has_privs_of_role(GetUserId(), guard_extension_owner(extoid)))
-		return;
 
 	rel = table_open(DependRelationId, AccessShareLock);
 	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
@@ -792,14 +790,14 @@ assess_extension_members(GuardStatement *stmt, Oid extoid)
 }
 
 /*
- * Lock (as the DROP will) and probe each relation; one that vanished while
- * we waited for its lock is simply skipped.
+ * Preflight: lock (AccessShareLock) and probe each relation; one that
+ * vanished while we waited for its lock is simply skipped.
  */
 static void
 assess_relid_list(GuardStatement *stmt, List *relids)
 {
 	ListCell   *lc;
-	LOCKMODE	lockmode = stmt->preflight ? AccessShareLock : AccessExclusiveLock;
+	LOCKMODE	lockmode = AccessShareLock;
 
 	foreach(lc, relids)
 	{
@@ -808,7 +806,7 @@ assess_relid_list(GuardStatement *stmt, List *relids)
 
 		if (assess_lookup_verdict(stmt, relid) != NULL)
 			continue;
-		if (stmt->preflight && !may_look_at_rows(relid))
+		if (!may_look_at_rows(relid))
 		{
 			assess_record_verdict(stmt, relid, GUARD_DATA_UNKNOWN, -1);
 			continue;
@@ -821,18 +819,71 @@ assess_relid_list(GuardStatement *stmt, List *relids)
 		}
 		(void) assess_relation_tree(stmt, relid, lockmode, &rows);
 		if (get_rel_relkind(relid) == RELKIND_SEQUENCE)
-		{
-			Oid			tableid;
-			int32		colid;
-			GuardRelVerdict *verdict = assess_lookup_verdict(stmt, relid);
-
-			/* its data counts as its table's (serial and identity columns) */
-			if (verdict != NULL &&
-				(sequenceIsOwned(relid, DEPENDENCY_AUTO, &tableid, &colid) ||
-				 sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &tableid, &colid)))
-				verdict->owned = true;
-		}
+			note_sequence_owner(stmt, relid);
 	}
+}
+
+/*
+ * A sequence owned by a table column (serial, identity) hands out that
+ * table's keys: its verdict remembers the table, and sql_drop lets the
+ * table's intent speak for it -- unless the table was empty and the
+ * sequence used (OWNED BY an empty table does not make a used sequence's
+ * data go away).
+ */
+static void
+note_sequence_owner(GuardStatement *stmt, Oid seqid)
+{
+	Oid			tableid;
+	int32		colid;
+	GuardRelVerdict *verdict = assess_lookup_verdict(stmt, seqid);
+
+	if (verdict == NULL)
+		return;
+	if (sequenceIsOwned(seqid, DEPENDENCY_AUTO, &tableid, &colid) ||
+		sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, &tableid, &colid))
+	{
+		verdict->owned = true;
+		verdict->owner_relid = tableid;
+	}
+}
+
+/*
+ * OAT_DROP of a relation (object_access.c): record whether it holds data,
+ * unless the statement already knows.  PostgreSQL still has its catalog row
+ * and holds the deleting command's lock on it, so it can be opened without
+ * one.  Temporary relations hold nothing that outlives the session;
+ * guarded_ddl's own are refused there, never probed; indexes, views, TOAST
+ * tables and the like hold no rows of their own.
+ */
+void
+assess_dropped_relation(GuardStatement *stmt, Oid relid)
+{
+	HeapTuple	tuple;
+	Form_pg_class classform;
+	char		relkind;
+	bool		skip;
+	GuardDataVerdict verdict;
+	int64		rows;
+
+	if (assess_lookup_verdict(stmt, relid) != NULL)
+		return;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	classform = (Form_pg_class) GETSTRUCT(tuple);
+	relkind = classform->relkind;
+	skip = classform->relpersistence == RELPERSISTENCE_TEMP ||
+		classform->relnamespace == stmt->catalog.schema_oid ||
+		(relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW &&
+		 relkind != RELKIND_SEQUENCE && relkind != RELKIND_PARTITIONED_TABLE);
+	ReleaseSysCache(tuple);
+	if (skip)
+		return;
+
+	verdict = assess_relation(relid, true, &rows);
+	assess_record_verdict(stmt, relid, verdict, rows);
+	if (relkind == RELKIND_SEQUENCE)
+		note_sequence_owner(stmt, relid);
 }
 
 /* Preflight only tells about rows the caller could see anyway. */
@@ -945,7 +996,10 @@ assess_record_verdict(GuardStatement *stmt, Oid relid,
 	entry->holds_data = verdict;
 	entry->row_estimate = rows;
 	if (!found)
+	{
 		entry->owned = false;
+		entry->owner_relid = InvalidOid;
+	}
 }
 
 GuardRelVerdict *

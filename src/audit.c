@@ -361,5 +361,5 @@ audit_denials_durably(GuardStatement *stmt)
 		intent->audited = true;
 	}
 	if (rows != NIL)
-		audit_worker_write(&stmt->catalog, rows);
+		audit_worker_write(&stmt->catalog, rows, !stmt->guard_locked);
 }

@@ -23,6 +23,8 @@ extern char **audit_row_values(GuardStatement *stmt, const GuardIntent *intent,
 							   bool with_txid);
 
 /* audit_worker.c: commit the rows in a transaction of their own. */
-extern bool audit_worker_write(const GuardCatalog *catalog, List *rows);
+extern void audit_worker_wait_pending(void);
+extern bool audit_worker_write(const GuardCatalog *catalog, List *rows,
+							   bool wait);
 
 #endif							/* GUARDED_DDL_AUDIT_H */

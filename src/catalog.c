@@ -95,39 +95,14 @@ guard_should_skip(void)
 	return false;
 }
 
-/* Owner of any extension, InvalidOid if it is gone. */
-Oid
-guard_extension_owner(Oid extoid)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			owner = InvalidOid;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return owner;
-}
-
-/* True for the tables that make up guarded_ddl itself. */
+/* Whether an event trigger of this name is one of guarded_ddl's four. */
 bool
-guard_is_own_relation(Oid relid)
+guard_is_own_event_trigger(const char *name)
 {
-	Oid			nsp = get_rel_namespace(relid);
-	char	   *nspname;
-
-	if (!OidIsValid(nsp))
-		return false;
-	nspname = get_namespace_name(nsp);
-	return nspname != NULL && strcmp(nspname, GUARD_SCHEMA_NAME) == 0;
+	return strcmp(name, "guarded_ddl_ddl_command_start") == 0 ||
+		strcmp(name, "guarded_ddl_sql_drop") == 0 ||
+		strcmp(name, "guarded_ddl_table_rewrite") == 0 ||
+		strcmp(name, "guarded_ddl_ddl_command_end") == 0;
 }
 
 /*

@@ -650,9 +650,11 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 
 	if (!obj->original && !obj->normal)
 	{
-		/* partitions, extension members: keep; owned sequences, parts: skip */
-		if (!data_bearing || strcmp(obj->object_type, "sequence") == 0 ||
-			strcmp(obj->object_type, "table column") == 0)
+		/*
+		 * partitions, extension members, sequences: keep (an owned sequence
+		 * is settled below); internal parts of other objects: skip
+		 */
+		if (!data_bearing || strcmp(obj->object_type, "table column") == 0)
 			return NULL;
 	}
 
@@ -722,7 +724,18 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 	intent->data_relid = obj->address.objectId;
 	verdict = assess_lookup_verdict(stmt, obj->address.objectId);
 	if (verdict != NULL && verdict->owned)
-		return NULL;			/* part of its table's intent */
+	{
+		GuardRelVerdict *table = assess_lookup_verdict(stmt, verdict->owner_relid);
+
+		/*
+		 * Part of its table's (or column's) intent -- unless the table was
+		 * empty while the sequence had handed out values: then the sequence
+		 * is the data at stake and is judged on its own.
+		 */
+		if (table == NULL || table->holds_data != GUARD_DATA_NONE ||
+			verdict->holds_data == GUARD_DATA_NONE)
+			return NULL;
+	}
 	if (verdict != NULL)
 	{
 		intent->holds_data = verdict->holds_data;

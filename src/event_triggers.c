@@ -26,6 +26,7 @@
 
 #include "guarded_ddl.h"
 #include "intent.h"
+#include "audit.h"
 
 PG_FUNCTION_INFO_V1(guarded_ddl_ddl_command_start);
 PG_FUNCTION_INFO_V1(guarded_ddl_sql_drop);
@@ -53,6 +54,8 @@ guarded_ddl_ddl_command_start(PG_FUNCTION_ARGS)
 
 	if (guard_should_skip() || !classify_is_guarded_statement(trigdata->parsetree))
 		PG_RETURN_VOID();
+	/* denials still being committed from this backend's last refusal */
+	audit_worker_wait_pending();
 	/* the hook may have judged this very statement already */
 	if (statement_find(trigdata->parsetree) != NULL)
 		PG_RETURN_VOID();
@@ -160,6 +163,9 @@ guarded_ddl_ddl_command_end(PG_FUNCTION_ARGS)
 			statement_pop(stmt);
 		PG_RETURN_VOID();
 	}
+
+	/* before anything is recorded: it may refuse the command */
+	temp_guard_check(trigdata->parsetree);
 
 	if (stmt == NULL)
 	{

@@ -45,7 +45,6 @@ extern int	guard_default_action;	/* a GuardAction */
 extern int	guard_backup_max_age;	/* minutes */
 extern int	guard_audit_level;
 extern bool guard_restore_points;
-extern char *guard_override_reason;
 extern int	guard_audit_worker_timeout;	/* milliseconds */
 extern char *guard_protected_databases;
 extern char *guard_allow_drop_database;
@@ -68,8 +67,7 @@ typedef struct GuardCatalog
 /* catalog.c */
 extern bool guard_catalog_lookup(GuardCatalog *catalog);
 extern bool guard_should_skip(void);
-extern bool guard_is_own_relation(Oid relid);
-extern Oid	guard_extension_owner(Oid extoid);
+extern bool guard_is_own_event_trigger(const char *name);
 
 /* Saved state while running SQL as the extension owner. */
 typedef struct GuardOwnerContext
@@ -85,6 +83,7 @@ extern void guard_spi_finish_as_owner(GuardOwnerContext *saved);
 
 /* override.c-like state lives in guarded_ddl.c */
 extern bool guard_override_active(void);
+extern const char *guard_override_reason(void);
 
 /* glob.c */
 extern bool glob_is_valid(const char *pattern);
@@ -96,6 +95,12 @@ extern void policy_register_invalidation(void);
 
 /* utility_hook.c */
 extern void utility_hook_install(void);
+
+/* object_access.c */
+extern void object_access_install(void);
+
+/* temp_guard.c */
+extern void temp_guard_check(struct Node *parsetree);
 
 
 #endif							/* GUARDED_DDL_H */

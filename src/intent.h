@@ -172,6 +172,7 @@ typedef struct GuardRelVerdict
 	GuardDataVerdict holds_data;
 	int64		row_estimate;
 	bool		owned;			/* a sequence owned by a table column */
+	Oid			owner_relid;	/* ... that table */
 } GuardRelVerdict;
 
 /*
@@ -192,6 +193,8 @@ typedef struct GuardStatement
 	char	   *restore_point;	/* created before it destroyed data */
 	bool		refused;		/* an ERROR is on its way */
 	bool		preflight;		/* guarded_ddl.check(): look, change nothing */
+	bool		guard_locked;	/* deleting part of guarded_ddl: its audit
+								 * table is locked by this statement */
 	char	   *role_name;		/* current_user, looked up once */
 	SubTransactionId subid;
 	MemoryContext context;
@@ -203,6 +206,8 @@ extern const char *guard_current_query_text;
 extern GuardStatement *statement_push(void *key, const char *command_tag,
 									  const GuardCatalog *catalog);
 extern GuardStatement *statement_find(void *key);
+extern GuardStatement *statement_current(void);
+extern void statement_end_all_at_commit(void);
 extern void statement_pop(GuardStatement *stmt);
 extern int	statement_depth(void);
 
@@ -250,6 +255,7 @@ extern GuardDataVerdict assess_relation(Oid relid, bool lock_held,
 extern void assess_record_verdict(GuardStatement *stmt, Oid relid,
 								  GuardDataVerdict verdict, int64 rows);
 extern GuardRelVerdict *assess_lookup_verdict(GuardStatement *stmt, Oid relid);
+extern void assess_dropped_relation(GuardStatement *stmt, Oid relid);
 
 /* backup.c */
 extern void backup_load(GuardStatement *stmt);

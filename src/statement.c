@@ -31,6 +31,12 @@
 static GuardStatement *statement_stack = NULL;
 static bool callbacks_registered = false;
 
+/*
+ * Set when a statement deleted part of guarded_ddl itself (overridden): its
+ * later events may never fire, so nothing on the stack outlives the commit.
+ */
+static bool end_all_at_commit = false;
+
 /* Set by the utility hook: the exact text of the statement being run. */
 const char *guard_current_query_text = NULL;
 
@@ -97,6 +103,13 @@ statement_find(void *key)
 	return NULL;
 }
 
+/* The innermost command being judged, or NULL. */
+GuardStatement *
+statement_current(void)
+{
+	return statement_stack;
+}
+
 /* How many commands are being judged right now. */
 int
 statement_depth(void)
@@ -123,6 +136,22 @@ statement_pop(GuardStatement *stmt)
 	}
 }
 
+/*
+ * The commands being judged are about to lose guarded_ddl's event triggers
+ * (an overridden DROP EXTENSION, say): their ddl_command_end will not fire
+ * to end them, so the commit does.
+ */
+void
+statement_end_all_at_commit(void)
+{
+	end_all_at_commit = true;
+}
+
+/*
+ * Abort ends every command in flight.  A commit normally ends none (a
+ * CONCURRENTLY command commits in its middle), except after
+ * statement_end_all_at_commit().
+ */
 static void
 statement_xact_callback(XactEvent event, void *arg)
 {
@@ -133,6 +162,17 @@ statement_xact_callback(XactEvent event, void *arg)
 			while (statement_stack != NULL)
 				statement_pop(statement_stack);
 			guard_current_query_text = NULL;
+			end_all_at_commit = false;
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			if (end_all_at_commit)
+			{
+				while (statement_stack != NULL)
+					statement_pop(statement_stack);
+				end_all_at_commit = false;
+			}
 			break;
 		default:
 			break;
