@@ -39,6 +39,15 @@ DROP DATABASE gd_victim;
 SET guarded_ddl.allow_drop_database = 'gd_victim';
 DROP DATABASE gd_victim;
 SELECT count(*) AS victims_left FROM pg_database WHERE datname = 'gd_victim';
+-- ... once: that DROP DATABASE clears the setting, so it cannot linger for
+-- the next client of a pooled server connection.
+SHOW guarded_ddl.allow_drop_database;
+CREATE DATABASE gd_victim;
+DROP DATABASE gd_victim;
+\echo :LAST_ERROR_SQLSTATE
+SET guarded_ddl.allow_drop_database = 'gd_victim';
+DROP DATABASE gd_victim;
+SELECT count(*) AS victims_left FROM pg_database WHERE datname = 'gd_victim';
 RESET guarded_ddl.allow_drop_database;
 
 -- A database that does not exist: IF EXISTS passes with PostgreSQL's

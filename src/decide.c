@@ -136,7 +136,7 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 	if (guard_override_active())
 	{
 		intent->decision = GUARD_OVERRIDDEN;
-		intent->reason = pstrdup(guard_override_reason);
+		intent->reason = pstrdup(guard_override_reason());
 	}
 	else if (guard_mode == GUARD_MODE_WARN)
 	{

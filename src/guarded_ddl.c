@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "guarded_ddl.h"
@@ -37,7 +38,6 @@ int			guard_default_action = GUARD_ACTION_REQUIRE_BACKUP;
 int			guard_backup_max_age = 24 * 60;
 int			guard_audit_level = GUARD_AUDIT_DESTRUCTIVE;
 bool		guard_restore_points = true;
-char	   *guard_override_reason = NULL;
 int			guard_audit_worker_timeout = 5000;
 char	   *guard_protected_databases = NULL;
 char	   *guard_allow_drop_database = NULL;
@@ -93,10 +93,11 @@ static const char *const action_names[] = {
 };
 
 void		_PG_init(void);
-static bool check_override_reason(char **newval, void **extra, GucSource source);
+static void override_xact_callback(XactEvent event, void *arg);
+static void override_subxact_callback(SubXactEvent event,
+									  SubTransactionId mySubid,
+									  SubTransactionId parentSubid, void *arg);
 
-/* Set only while guarded_ddl.override() itself sets the reason. */
-static bool override_in_progress = false;
 static bool loaded_by_session_preload(void);
 
 /*
@@ -174,23 +175,18 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 
 	/*
-	 * The override reason is set only by guarded_ddl.override(), always with
-	 * SET LOCAL semantics, so it ends with the transaction and is undone with
-	 * a rolled-back savepoint.
+	 * Reserving the prefix also removes any guarded_ddl.* placeholder a role
+	 * or database default, PGOPTIONS or a configuration file put in place
+	 * before the library was loaded (the override is no setting at all).
 	 */
-	DefineCustomStringVariable("guarded_ddl.override_reason",
-							   "Reason given to guarded_ddl.override() in this transaction.",
-							   NULL,
-							   &guard_override_reason,
-							   "",
-							   PGC_SUSET,
-							   GUC_NO_RESET_ALL | GUC_NOT_IN_SAMPLE |
-							   GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
-							   check_override_reason, NULL, NULL);
-
 	MarkGUCPrefixReserved("guarded_ddl");
+	RegisterXactCallback(override_xact_callback, NULL);
+	RegisterSubXactCallback(override_subxact_callback, NULL);
 
 	policy_register_invalidation();
+
+	/* always: it must see every deletion of the statement that loaded us */
+	object_access_install();
 
 	/*
 	 * The utility hook only when preloaded: installed lazily by the first
@@ -311,18 +307,71 @@ guard_intent_destroys_data(const GuardIntent *intent)
 	return intent->holds_data != GUARD_DATA_NONE;
 }
 
+/*
+ * The override: set only by guarded_ddl.override(), kept in backend memory
+ * where no setting, role or database default, connection option or
+ * configuration file can reach it, and ended by the end of the transaction
+ * or the rollback of the subtransaction that set it.  Behind a
+ * transaction-mode pooler nothing of it reaches the next client.
+ */
+static char *override_reason = NULL;	/* in TopMemoryContext */
+static SubTransactionId override_subid = InvalidSubTransactionId;
+
 bool
 guard_override_active(void)
 {
-	return guard_override_reason != NULL && guard_override_reason[0] != '\0';
+	return override_reason != NULL;
+}
+
+/* The reason given to override(), or NULL. */
+const char *
+guard_override_reason(void)
+{
+	return override_reason;
+}
+
+static void
+override_clear(void)
+{
+	if (override_reason != NULL)
+		pfree(override_reason);
+	override_reason = NULL;
+	override_subid = InvalidSubTransactionId;
+}
+
+static void
+override_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			override_clear();
+			break;
+		default:
+			break;
+	}
+}
+
+/* A rolled-back savepoint takes back an override() called inside it. */
+static void
+override_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	if (override_reason == NULL)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB && override_subid == mySubid)
+		override_clear();
+	else if (event == SUBXACT_EVENT_COMMIT_SUB && override_subid == mySubid)
+		override_subid = parentSubid;	/* now the parent's */
 }
 
 /*
  * guarded_ddl.override(reason): break-glass for the rest of the transaction.
- *
- * The reason is stored in an internal setting with SET LOCAL semantics, so
- * COMMIT, ROLLBACK and a rolled-back savepoint all end it, and nothing of it
- * outlives the transaction behind a transaction-mode pooler.
+ * Logged, with who asked and why.
  */
 Datum
 guarded_ddl_override(PG_FUNCTION_ARGS)
@@ -354,39 +403,15 @@ guarded_ddl_override(PG_FUNCTION_ARGS)
 				(errmsg("guarded_ddl.override() outside a transaction block lasts only until the end of this statement"),
 				 errhint("Call it after BEGIN, in the same transaction as the statement it is for.")));
 
-	override_in_progress = true;
-	PG_TRY();
-	{
-		(void) set_config_option("guarded_ddl.override_reason", reason,
-								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-								 true, 0, false);
-	}
-	PG_FINALLY();
-	{
-		override_in_progress = false;
-	}
-	PG_END_TRY();
+	/* a second call replaces the reason, from its own subtransaction on */
+	override_clear();
+	override_reason = MemoryContextStrdup(TopMemoryContext, reason);
+	override_subid = GetCurrentSubTransactionId();
 
 	ereport(LOG,
 			(errmsg("guarded_ddl: override requested by %s: %s",
 					GetUserNameFromId(GetUserId(), false), reason)));
 	PG_RETURN_VOID();
-}
-
-/*
- * The reason may only come from guarded_ddl.override(): a plain SET would be
- * an override without a log line, and for the whole session.
- */
-static bool
-check_override_reason(char **newval, void **extra, GucSource source)
-{
-	if (override_in_progress || *newval == NULL || (*newval)[0] == '\0' ||
-		source <= PGC_S_OVERRIDE)
-		return true;
-	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-	GUC_check_errmsg("guarded_ddl.override_reason can only be set by guarded_ddl.override()");
-	GUC_check_errhint("Run SELECT guarded_ddl.override('reason') inside the transaction.");
-	return false;
 }
 
 Datum

@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
@@ -206,14 +207,26 @@ judge_drop_database(DropdbStmt *stmt)
 		}
 	}
 
-	if (matched == NULL ||
-		(guard_allow_drop_database != NULL &&
-		 strcmp(guard_allow_drop_database, stmt->dbname) == 0))
+	if (matched != NULL && guard_allow_drop_database != NULL &&
+		strcmp(guard_allow_drop_database, stmt->dbname) == 0)
+	{
+		/*
+		 * Consumed by this one DROP DATABASE, whatever becomes of it: it
+		 * must not linger for the next client of a pooled connection.
+		 */
+		(void) set_config_option("guarded_ddl.allow_drop_database", "",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET,
+								 true, 0, false);
+		ereport(LOG,
+				(errmsg("guarded_ddl: allowing DROP DATABASE %s by %s (named in guarded_ddl.allow_drop_database, now cleared)",
+						quote_identifier(stmt->dbname), user)));
+		return;
+	}
+	if (matched == NULL)
 	{
 		ereport(LOG,
-				(errmsg("guarded_ddl: allowing DROP DATABASE %s by %s%s",
-						quote_identifier(stmt->dbname), user,
-						matched ? " (named in guarded_ddl.allow_drop_database)" : "")));
+				(errmsg("guarded_ddl: allowing DROP DATABASE %s by %s (not protected)",
+						quote_identifier(stmt->dbname), user)));
 		return;
 	}
 
@@ -405,10 +418,7 @@ own_event_trigger_named(Node *parsetree, GuardOperation *op)
 	{
 		const char *name = lfirst(lc);
 
-		if (strcmp(name, "guarded_ddl_ddl_command_start") == 0 ||
-			strcmp(name, "guarded_ddl_sql_drop") == 0 ||
-			strcmp(name, "guarded_ddl_table_rewrite") == 0 ||
-			strcmp(name, "guarded_ddl_ddl_command_end") == 0)
+		if (guard_is_own_event_trigger(name))
 			return name;
 	}
 	return NULL;

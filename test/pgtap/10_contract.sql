@@ -227,8 +227,8 @@ SELECT results_eq(
 SELECT has_view('guarded_ddl', 'recovery', 'view guarded_ddl.recovery exists');
 SELECT columns_are('guarded_ddl', 'recovery',
     ARRAY['audit_id', 'logged_at', 'object_identity', 'schema_name', 'object_name',
-          'restore_point', 'txid', 'wal_lsn', 'recovery_settings'],
-    'recovery has exactly the §3.2 columns');
+          'restore_point', 'txid', 'wal_lsn', 'recovery_settings', 'restore_command'],
+    'recovery has exactly the §3.2 columns, restore_command (1.1) last');
 SELECT col_type_is('guarded_ddl', 'recovery', 'audit_id', 'bigint', 'recovery.audit_id is bigint');
 SELECT col_type_is('guarded_ddl', 'recovery', 'logged_at', 'timestamp with time zone', 'recovery.logged_at is timestamptz');
 SELECT col_type_is('guarded_ddl', 'recovery', 'object_identity', 'text', 'recovery.object_identity is text');
@@ -293,8 +293,9 @@ SELECT has_schema('guarded_ddl_trash', 'schema guarded_ddl_trash (the recycle bi
 SELECT has_view('guarded_ddl', 'trash', 'view guarded_ddl.trash exists');
 SELECT columns_are('guarded_ddl', 'trash',
     ARRAY['id', 'dropped_at', 'original_schema', 'original_name', 'trash_name',
-          'row_estimate', 'dropped_by', 'audit_id'],
-    'trash has exactly the §3.6 columns');
+          'row_estimate', 'dropped_by', 'audit_id',
+          'operation', 'object_type', 'column_name', 'size_bytes'],
+    'trash has exactly the §3.6 columns, the 1.1 ones last');
 SELECT function_returns('guarded_ddl', 'restore', ARRAY['bigint', 'text'], 'regclass',
     'restore(bigint, text) returns regclass');
 SELECT is(pg_get_function_arguments('guarded_ddl.restore(bigint,text)'::regprocedure),

@@ -13,7 +13,7 @@
 -- append-only trigger.  The one guarded DROP (break-glass drill) runs under
 -- an override.
 BEGIN;
-SELECT plan(117);
+SELECT plan(118);
 
 ------------------------------------------------------------------------------
 -- The layout, exactly as README documents it
@@ -259,7 +259,7 @@ SELECT lives_ok($$SELECT count(*) FROM guarded_ddl.recovery$$, 'auditor can read
 SELECT lives_ok($$SELECT count(*) FROM guarded_ddl.backups$$, 'auditor can read backups');
 SELECT lives_ok($$SELECT count(*) FROM guarded_ddl.policy$$, 'auditor can read the policy');
 SELECT lives_ok($$SELECT * FROM guarded_ddl.status()$$, 'auditor can call status()');
-SELECT is((SELECT count(*)::int FROM guarded_ddl.status()), 6, 'status() run by the auditor reports all six items');
+SELECT is((SELECT count(*)::int FROM guarded_ddl.status()), 8, 'status() run by the auditor reports all eight items');
 SELECT lives_ok($$SELECT * FROM guarded_ddl.check('DROP TABLE gd_roles_app.t')$$,
     'auditor can call check()');
 SELECT results_eq(
@@ -369,8 +369,10 @@ SELECT throws_ok($$SELECT count(*) FROM guarded_ddl.recovery$$, '42501', NULL,
     'outsider cannot read recovery');
 SELECT throws_ok($$SELECT nextval('guarded_ddl.policy_id_seq')$$, '42501', NULL,
     'outsider cannot use the policy sequence');
-SELECT throws_ok($$SET LOCAL guarded_ddl.override_reason = 'sneaky'$$, '42501', NULL,
-    'outsider cannot fake an override through the internal setting');
+SELECT throws_ok($$SET LOCAL guarded_ddl.override_reason = 'sneaky'$$, '42602', NULL,
+    'there is no setting to fake an override with (the guarded_ddl prefix is reserved)');
+SELECT throws_ok($$SELECT set_config('guarded_ddl.override_reason', 'sneaky', true)$$, '42602', NULL,
+    'nor through set_config()');
 SELECT throws_ok($$SET LOCAL guarded_ddl.mode = 'off'$$, '42501', NULL,
     'outsider cannot switch the guard off (guarded_ddl.mode is superuser-only)');
 SELECT throws_ok($$SET LOCAL guarded_ddl.default_action = 'allow'$$, '42501', NULL,

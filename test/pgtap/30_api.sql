@@ -79,13 +79,14 @@ SELECT throws_ok($$SELECT * FROM guarded_ddl.check('DROP TABLE gd_api.empty; DRO
 SELECT has_table('gd_api', 'empty', 'a syntax error in a later statement did not run the first one');
 
 ------------------------------------------------------------------------------
--- status(): the six items, in order
+-- status(): the items, in order
 ------------------------------------------------------------------------------
 
 SELECT results_eq(
     $$SELECT item FROM guarded_ddl.status()$$,
-    ARRAY['mode', 'event triggers', 'utility hook', 'newest backup', 'rules', 'denials (24 h)'],
-    'status() returns exactly mode, event triggers, utility hook, newest backup, rules, denials (24 h), in that order');
+    ARRAY['mode', 'event triggers', 'utility hook', 'newest backup', 'rules',
+          'application_name rules', 'denials (24 h)', 'trash'],
+    'status() returns exactly mode, event triggers, utility hook, newest backup, rules, application_name rules, denials (24 h), trash, in that order');
 SELECT is((SELECT ok FROM guarded_ddl.status() WHERE item = 'event triggers'), true,
     'status(): event triggers ok (all four ENABLE ALWAYS)');
 SELECT results_eq(
