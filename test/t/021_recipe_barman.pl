@@ -58,6 +58,9 @@ max_connections = 20
 lc_messages = 'C'
 archive_mode = on
 archive_command = 'test ! -f $incoming/%f && cp %p $incoming/%f'
+# The README asks for an archive_timeout: with PostgreSQL 17+ some Barman
+# versions wait for the WAL file after the backup's last one.
+archive_timeout = '5s'
 });
 $node->start;
 
