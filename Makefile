@@ -2,26 +2,36 @@
 # (under PGXS it exits 0 without testing anything).
 
 MODULE_big = guarded_ddl
+# Ground floor first: each file includes only headers of those above it
+# (test/layout_check.pl holds the code to that; see README "Source layout").
 OBJS = \
-	src/guarded_ddl.o \
+	src/intent.o \
+	src/settings.o \
 	src/glob.o \
 	src/catalog.o \
+	src/statement.o \
 	src/classify.o \
+	src/classify_dropped.o \
+	src/classify_self.o \
 	src/type_change.o \
+	src/probe.o \
 	src/assess.o \
+	src/assess_drop.o \
 	src/policy.o \
 	src/backup.o \
 	src/decide.o \
 	src/enforce.o \
 	src/audit.o \
-	src/audit_worker.o \
-	src/statement.o \
-	src/event_triggers.o \
-	src/check.o \
-	src/utility_hook.o \
-	src/object_access.o \
+	src/audit_writer.o \
+	src/pipeline.o \
+	src/trash.o \
+	src/trash_restore.o \
 	src/temp_guard.o \
-	src/trash.o
+	src/event_triggers.o \
+	src/object_access.o \
+	src/utility_hook.o \
+	src/check.o \
+	src/guarded_ddl.o
 
 EXTENSION = guarded_ddl
 DATA = guarded_ddl--1.0.sql guarded_ddl--1.1.sql guarded_ddl--1.0--1.1.sql

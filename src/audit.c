@@ -35,11 +35,12 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "backup.h"
+#include "catalog.h"
+#include "settings.h"
+#include "statement.h"
 
 /* Longest statement text kept in an audit row. */
-#define GUARD_MAX_STATEMENT_LEN 65536
 
 static SPIPlanPtr insert_plan = NULL;
 static uint32 restore_point_counter = 0;

@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * audit.h
- *	  The audit row format shared by the in-transaction writer (audit.c)
- *	  and the background worker that commits denials (audit_worker.c).
+ *	  The last stage: audit rows.  Allowed intents are recorded in the
+ *	  statement's own transaction (audit.c); refused ones are committed by a
+ *	  background worker in a transaction of their own, since the refusal
+ *	  rolls the statement's transaction back (audit_writer.c).
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -11,20 +13,26 @@
 #ifndef GUARDED_DDL_AUDIT_H
 #define GUARDED_DDL_AUDIT_H
 
-#include "guarded_ddl.h"
 #include "intent.h"
 
 /* Columns the extension writes (id and logged_at have defaults). */
 #define AUDIT_NCOLUMNS 24
 
+/* audit.c */
 extern const char *const audit_insert_sql;
-
 extern char **audit_row_values(GuardStatement *stmt, const GuardIntent *intent,
 							   bool with_txid);
+extern void audit_prepare_statement(GuardStatement *stmt);
+extern void audit_record_statement(GuardStatement *stmt);
+extern void audit_record_command(GuardStatement *stmt,
+								 const char *object_type,
+								 const char *object_identity,
+								 const char *schema_name);
+extern void audit_denials_durably(GuardStatement *stmt);
 
-/* audit_worker.c: commit the rows in a transaction of their own. */
-extern void audit_worker_wait_pending(void);
+/* audit_writer.c: commit the rows in a transaction of their own. */
 extern bool audit_worker_write(const GuardCatalog *catalog, List *rows,
 							   bool wait);
+extern void audit_worker_wait_pending(void);
 
 #endif							/* GUARDED_DDL_AUDIT_H */

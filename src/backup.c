@@ -13,8 +13,8 @@
 #include "executor/spi.h"
 #include "utils/timestamp.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "backup.h"
+#include "catalog.h"
 
 /*
  * Fill stmt->backups with the newest backup and the newest one with a

@@ -26,7 +26,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "guarded_ddl.h"
+#include "catalog.h"
+#include "settings.h"
 
 /*
  * Fill *catalog for the current database.  Returns false when guarded_ddl is

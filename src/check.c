@@ -27,17 +27,24 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "catalog.h"
+#include "classify.h"
+#include "pipeline.h"
+#include "statement.h"
 
 PG_FUNCTION_INFO_V1(guarded_ddl_check);
 
 #define CHECK_NCOLUMNS 13
 
-static void add_preflight_intents(GuardStatement *stmt, Node *parsetree);
 static void emit_intent(Tuplestorestate *store, TupleDesc desc, int stmt_no,
 						GuardStatement *stmt, GuardIntent *intent);
 
+/*
+ * guarded_ddl.check(statements): parse the SQL and return, per intent of
+ * each statement, the decision it would get now.  Nothing is executed and
+ * nothing is locked exclusively; rows are probed only where the caller may
+ * read them.
+ */
 Datum
 guarded_ddl_check(PG_FUNCTION_ARGS)
 {
@@ -84,11 +91,8 @@ guarded_ddl_check(PG_FUNCTION_ARGS)
 							  GetCommandTagName(CreateCommandTag(parsetree)),
 							  &catalog);
 		stmt->preflight = true;
+		pipeline_preflight(stmt, parsetree);
 		oldcxt = MemoryContextSwitchTo(stmt->context);
-		stmt->intents = classify_statement(parsetree);
-		assess_statement(stmt, parsetree);
-		add_preflight_intents(stmt, parsetree);
-		decide_all(stmt);
 		foreach(ilc, stmt->intents)
 			emit_intent(store, desc, stmt_no, stmt, lfirst(ilc));
 		MemoryContextSwitchTo(oldcxt);
@@ -101,55 +105,7 @@ guarded_ddl_check(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/*
- * What a real run learns only at sql_drop: the relations a DROP SCHEMA,
- * DROP OWNED or DROP EXTENSION takes with it (assess recorded a verdict for
- * each).
- */
-static void
-add_preflight_intents(GuardStatement *stmt, Node *parsetree)
-{
-	HASH_SEQ_STATUS status;
-	GuardRelVerdict *verdict;
-
-	if (!IsA(parsetree, DropStmt) && !IsA(parsetree, DropOwnedStmt))
-		return;
-
-	if (stmt->verdicts == NULL)
-		return;
-	hash_seq_init(&status, stmt->verdicts);
-	while ((verdict = hash_seq_search(&status)) != NULL)
-	{
-		GuardIntent *intent;
-		Oid			nsp = get_rel_namespace(verdict->relid);
-		ListCell   *lc;
-		bool		named = false;
-
-		if (verdict->owned || !OidIsValid(nsp))
-			continue;
-		foreach(lc, stmt->intents)
-		{
-			if (((GuardIntent *) lfirst(lc))->data_relid == verdict->relid)
-				named = true;
-		}
-		if (named)
-			continue;
-		intent = guard_intent_new(GUARD_OP_DROP, "table");
-		ObjectAddressSet(intent->address, RelationRelationId, verdict->relid);
-		intent->object_type = getObjectTypeDescription(&intent->address, true);
-		intent->object_identity = getObjectIdentity(&intent->address, true);
-		intent->schema_name = get_namespace_name(nsp);
-		intent->object_name = get_rel_name(verdict->relid);
-		intent->cascaded = true;
-		intent->data_bearing = true;
-		intent->data_relid = verdict->relid;
-		intent->holds_data = verdict->holds_data;
-		intent->row_estimate = verdict->row_estimate;
-		if (intent->object_type != NULL && intent->object_identity != NULL)
-			stmt->intents = lappend(stmt->intents, intent);
-	}
-}
-
+/* One row of check()'s result for one intent. */
 static void
 emit_intent(Tuplestorestate *store, TupleDesc desc, int stmt_no,
 			GuardStatement *stmt, GuardIntent *intent)

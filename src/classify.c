@@ -35,8 +35,7 @@
 #include "utils/syscache.h"
 #include "access/htup_details.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "classify.h"
 
 static void classify_drop(DropStmt *stmt, List **intents);
 static void classify_alter_table(AlterTableStmt *stmt, List **intents);
@@ -46,17 +45,9 @@ static void classify_rename(RenameStmt *stmt, List **intents);
 static void classify_set_schema(AlterObjectSchemaStmt *stmt, List **intents);
 static void classify_enum_rename(AlterEnumStmt *stmt, List **intents);
 static void classify_truncate(TruncateStmt *stmt, List **intents);
-static GuardIntent *relation_intent(GuardOperation op, RangeVar *rv,
-									GuardRightNeeded right, LOCKMODE lockmode,
-									bool data_bearing);
 static GuardIntent *type_intent(GuardOperation op, List *names);
-static void classify_own_function(List *names, List **intents);
 static GuardIntent *moved_object_intent(ObjectType objtype, RangeVar *relation,
 										Node *object, List **intents);
-static void classify_own_table_part(RangeVar *rv, const char *object_type,
-									const char *name, List **intents);
-static bool is_data_bearing_type(const char *object_type);
-static bool is_inheritance_ancestor(Oid ancestor, Oid relid);
 
 /*
  * Cheap test, run for every DDL statement: can this statement produce an
@@ -182,45 +173,6 @@ classify_statement(Node *parsetree)
 }
 
 /*
- * A rule, trigger or policy added to one of guarded_ddl's tables could
- * swallow audit rows; the probe intent is kept only for those tables.
- */
-static void
-classify_own_table_part(RangeVar *rv, const char *object_type,
-						const char *name, List **intents)
-{
-	GuardIntent *intent = relation_intent(GUARD_OP_DDL, rv, GUARD_RIGHT_NONE,
-										  NoLock, false);
-
-	intent->object_type = object_type;
-	intent->part_name = pstrdup(name);
-	intent->only_if_self = true;
-	intent->missing_ok = true;
-	*intents = lappend(*intents, intent);
-}
-
-/*
- * Functions in guarded_ddl's schema are the guard: replacing glob_match or
- * an event trigger function would blind it.  Only schema-qualified names
- * are recognised; guarded_ddl's schema is never on a sane search_path.
- */
-static void
-classify_own_function(List *names, List **intents)
-{
-	GuardIntent *intent;
-
-	if (list_length(names) < 2 ||
-		strcmp(strVal(linitial(names)), GUARD_SCHEMA_NAME) != 0)
-		return;
-	intent = guard_intent_new(GUARD_OP_DDL, "function");
-	intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
-	intent->object_name = pstrdup(strVal(llast(names)));
-	intent->object_identity = pstrdup(NameListToQuotedString(names));
-	intent->only_if_self = true;
-	*intents = lappend(*intents, intent);
-}
-
-/*
  * DROP of relations that can hold rows is decided before anything runs, so
  * the rows can still be counted.  Every other DROP is decided at sql_drop
  * from what PostgreSQL reports as dropped.
@@ -244,7 +196,7 @@ classify_drop(DropStmt *stmt, List **intents)
 
 				if (list_length(names) < 2)
 					continue;
-				intent = relation_intent(GUARD_OP_DROP,
+				intent = classify_relation_intent(GUARD_OP_DROP,
 										 makeRangeVarFromNameList(list_truncate(list_copy(names),
 																				list_length(names) - 1)),
 										 GUARD_RIGHT_NONE, NoLock, false);
@@ -305,7 +257,7 @@ classify_drop(DropStmt *stmt, List **intents)
 		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
 		GuardIntent *intent;
 
-		intent = relation_intent(GUARD_OP_DROP, rv, GUARD_RIGHT_DROP_RELATION,
+		intent = classify_relation_intent(GUARD_OP_DROP, rv, GUARD_RIGHT_DROP_RELATION,
 								 AccessExclusiveLock, true);
 		intent->expected_relkind = relkind;
 		*intents = lappend(*intents, intent);
@@ -344,14 +296,14 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 		switch (cmd->subtype)
 		{
 			case AT_DropColumn:
-				intent = relation_intent(GUARD_OP_DROP, stmt->relation,
+				intent = classify_relation_intent(GUARD_OP_DROP, stmt->relation,
 										 GUARD_RIGHT_OWN_RELATION, lockmode,
 										 table_data);
 				intent->object_type = "table column";
 				intent->column_name = pstrdup(cmd->name);
 				break;
 			case AT_AlterColumnType:
-				intent = relation_intent(GUARD_OP_ALTER_TYPE, stmt->relation,
+				intent = classify_relation_intent(GUARD_OP_ALTER_TYPE, stmt->relation,
 										 GUARD_RIGHT_OWN_RELATION, lockmode,
 										 table_data);
 				intent->object_type = "table column";
@@ -361,7 +313,7 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 				intent->using_expr = castNode(ColumnDef, cmd->def)->raw_default;
 				break;
 			case AT_SetUnLogged:
-				intent = relation_intent(GUARD_OP_SET_UNLOGGED, stmt->relation,
+				intent = classify_relation_intent(GUARD_OP_SET_UNLOGGED, stmt->relation,
 										 GUARD_RIGHT_OWN_RELATION, lockmode,
 										 false);
 				break;
@@ -370,7 +322,7 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 				{
 					PartitionCmd *pc = (PartitionCmd *) cmd->def;
 
-					intent = relation_intent(GUARD_OP_DETACH_PARTITION,
+					intent = classify_relation_intent(GUARD_OP_DETACH_PARTITION,
 											 stmt->relation,
 											 GUARD_RIGHT_OWN_RELATION,
 											 lockmode, false);
@@ -378,7 +330,7 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 					break;
 				}
 			case AT_DropConstraint:
-				intent = relation_intent(GUARD_OP_DROP_CONSTRAINT,
+				intent = classify_relation_intent(GUARD_OP_DROP_CONSTRAINT,
 										 stmt->relation,
 										 GUARD_RIGHT_OWN_RELATION, lockmode,
 										 false);
@@ -388,7 +340,7 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 			case AT_DropNotNull:
 			case AT_DropIdentity:
 			case AT_DropExpression:
-				intent = relation_intent(GUARD_OP_DROP_CONSTRAINT,
+				intent = classify_relation_intent(GUARD_OP_DROP_CONSTRAINT,
 										 stmt->relation,
 										 GUARD_RIGHT_OWN_RELATION, lockmode,
 										 false);
@@ -399,7 +351,7 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 				/* SET DEFAULT has a def; DROP DEFAULT has none */
 				if (cmd->def != NULL)
 					break;
-				intent = relation_intent(GUARD_OP_DROP_CONSTRAINT,
+				intent = classify_relation_intent(GUARD_OP_DROP_CONSTRAINT,
 										 stmt->relation,
 										 GUARD_RIGHT_OWN_RELATION, lockmode,
 										 false);
@@ -419,7 +371,7 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 	/* any other change to guarded_ddl's own tables is refused too */
 	if (*intents == NIL)
 	{
-		GuardIntent *intent = relation_intent(GUARD_OP_DDL, stmt->relation,
+		GuardIntent *intent = classify_relation_intent(GUARD_OP_DDL, stmt->relation,
 											  GUARD_RIGHT_NONE, NoLock, false);
 
 		intent->only_if_self = true;
@@ -449,7 +401,7 @@ classify_alter_type_attributes(AlterTableStmt *stmt, List **intents)
 
 		if (cmd->subtype != AT_AlterColumnType || cmd->behavior != DROP_CASCADE)
 			continue;
-		intent = relation_intent(GUARD_OP_ALTER_TYPE, stmt->relation,
+		intent = classify_relation_intent(GUARD_OP_ALTER_TYPE, stmt->relation,
 								 GUARD_RIGHT_OWN_RELATION, lockmode, false);
 		intent->object_type = "table column";
 		intent->column_name = pstrdup(cmd->name);
@@ -477,7 +429,7 @@ moved_object_intent(ObjectType objtype, RangeVar *relation, Node *object,
 		case OBJECT_MATVIEW:
 		case OBJECT_FOREIGN_TABLE:
 		case OBJECT_SEQUENCE:
-			return relation_intent(GUARD_OP_RENAME, relation,
+			return classify_relation_intent(GUARD_OP_RENAME, relation,
 								   GUARD_RIGHT_OWN_RELATION, NoLock, false);
 		case OBJECT_TYPE:
 		case OBJECT_DOMAIN:
@@ -494,6 +446,10 @@ moved_object_intent(ObjectType objtype, RangeVar *relation, Node *object,
 	}
 }
 
+/*
+ * RENAME of a column, schema, table, view, type ...: a rename intent under
+ * the old name (the rule that covers the object decides, DESIGN §3.1).
+ */
 static void
 classify_rename(RenameStmt *stmt, List **intents)
 {
@@ -502,7 +458,7 @@ classify_rename(RenameStmt *stmt, List **intents)
 	switch (stmt->renameType)
 	{
 		case OBJECT_COLUMN:
-			intent = relation_intent(GUARD_OP_RENAME, stmt->relation,
+			intent = classify_relation_intent(GUARD_OP_RENAME, stmt->relation,
 									 GUARD_RIGHT_OWN_RELATION, NoLock, false);
 			intent->object_type = "table column";
 			intent->column_name = pstrdup(stmt->subname);
@@ -528,6 +484,7 @@ classify_rename(RenameStmt *stmt, List **intents)
 	*intents = lappend(*intents, intent);
 }
 
+/* ALTER ... SET SCHEMA: moving an object is a rename intent too. */
 static void
 classify_set_schema(AlterObjectSchemaStmt *stmt, List **intents)
 {
@@ -564,15 +521,21 @@ classify_truncate(TruncateStmt *stmt, List **intents)
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
 		GuardIntent *intent;
 
-		intent = relation_intent(GUARD_OP_TRUNCATE, rv, GUARD_RIGHT_TRUNCATE,
+		intent = classify_relation_intent(GUARD_OP_TRUNCATE, rv, GUARD_RIGHT_TRUNCATE,
 								 AccessExclusiveLock, true);
 		*intents = lappend(*intents, intent);
 	}
 }
 
-static GuardIntent *
-relation_intent(GuardOperation op, RangeVar *rv, GuardRightNeeded right,
-				LOCKMODE lockmode, bool data_bearing)
+/*
+ * An intent about a relation the parse tree names: still a RangeVar, which
+ * the assess stage resolves, checks the caller's right on, locks and
+ * probes.  Allocated in CurrentMemoryContext.
+ */
+GuardIntent *
+classify_relation_intent(GuardOperation op, RangeVar *rv,
+						 GuardRightNeeded right, LOCKMODE lockmode,
+						 bool data_bearing)
 {
 	GuardIntent *intent = guard_intent_new(op, "table");
 
@@ -616,273 +579,3 @@ type_intent(GuardOperation op, List *names)
 	return intent;
 }
 
-static bool
-is_data_bearing_type(const char *object_type)
-{
-	return strcmp(object_type, "table") == 0 ||
-		strcmp(object_type, "materialized view") == 0 ||
-		strcmp(object_type, "table column") == 0 ||
-		strcmp(object_type, "sequence") == 0;
-}
-
-/*
- * One row of pg_event_trigger_dropped_objects() becomes an intent, unless
- *	- it is a temporary object (nothing outlives the session), or
- *	- it only existed as part of another dropped object (row type, TOAST
- *	  table, index behind a key, owned sequence ...), or
- *	- it was named in the statement and already decided at the start.
- *
- * Tables, materialized views and sequences that arrive as internal parts
- * (partitions of a dropped parent, members of a dropped extension) still get
- * an intent: only a verdict recorded before the drop can say they were
- * empty, and without one they count as holding data.
- */
-GuardIntent *
-classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
-{
-	GuardIntent *intent;
-	ListCell   *lc;
-	bool		data_bearing = is_data_bearing_type(obj->object_type);
-	GuardRelVerdict *verdict;
-
-	if (obj->is_temporary)
-		return NULL;
-
-	if (!obj->original && !obj->normal)
-	{
-		/*
-		 * partitions, extension members, sequences: keep (an owned sequence
-		 * is settled below); internal parts of other objects: skip
-		 */
-		if (!data_bearing || strcmp(obj->object_type, "table column") == 0)
-			return NULL;
-	}
-
-	foreach(lc, stmt->intents)
-	{
-		GuardIntent *named = lfirst(lc);
-
-		if (named->address.classId == obj->address.classId &&
-			named->address.objectId == obj->address.objectId &&
-			named->address.objectSubId == obj->address.objectSubId)
-			return NULL;
-		/* a column's NOT NULL constraint is part of the column's intent */
-		if (obj->address.classId == ConstraintRelationId &&
-			OidIsValid(named->column_not_null) &&
-			named->column_not_null == obj->address.objectId)
-			return NULL;
-	}
-
-	intent = guard_intent_new(GUARD_OP_DROP, obj->object_type);
-	intent->address = obj->address;
-	intent->object_identity = pstrdup(obj->object_identity);
-	intent->cascaded = !obj->original;
-	intent->data_bearing = data_bearing;
-
-	if (strcmp(obj->object_type, "table column") == 0 &&
-		list_length(obj->address_names) >= 3)
-	{
-		intent->schema_name = pstrdup(linitial(obj->address_names));
-		intent->object_name = pstrdup(lsecond(obj->address_names));
-		intent->column_name = pstrdup(lthird(obj->address_names));
-	}
-	else if (strcmp(obj->object_type, "schema") == 0)
-	{
-		intent->schema_name = obj->object_name ? pstrdup(obj->object_name) : NULL;
-		intent->object_name = obj->object_name ? pstrdup(obj->object_name) : NULL;
-	}
-	else
-	{
-		intent->schema_name = obj->schema_name ? pstrdup(obj->schema_name) : NULL;
-		intent->object_name = obj->object_name ? pstrdup(obj->object_name) : NULL;
-		if (intent->object_name == NULL && obj->address_names != NIL)
-			intent->object_name = pstrdup(llast(obj->address_names));
-	}
-
-	if (!data_bearing)
-	{
-		intent->holds_data = GUARD_DATA_NONE;
-		return intent;
-	}
-
-	/* A dropped column's table still exists and is locked by the command. */
-	if (strcmp(obj->object_type, "table column") == 0)
-	{
-		intent->data_relid = obj->address.objectId;
-		verdict = assess_lookup_verdict(stmt, obj->address.objectId);
-		if (verdict != NULL)
-		{
-			intent->holds_data = verdict->holds_data;
-			intent->row_estimate = verdict->row_estimate;
-		}
-		else
-			intent->holds_data = assess_relation(obj->address.objectId, true,
-												 &intent->row_estimate);
-		return intent;
-	}
-
-	intent->data_relid = obj->address.objectId;
-	verdict = assess_lookup_verdict(stmt, obj->address.objectId);
-	if (verdict != NULL && verdict->owned)
-	{
-		GuardRelVerdict *table = assess_lookup_verdict(stmt, verdict->owner_relid);
-
-		/*
-		 * Part of its table's (or column's) intent -- unless the table was
-		 * empty while the sequence had handed out values: then the sequence
-		 * is the data at stake and is judged on its own.
-		 */
-		if (table == NULL || table->holds_data != GUARD_DATA_NONE ||
-			verdict->holds_data == GUARD_DATA_NONE)
-			return NULL;
-	}
-	if (verdict != NULL)
-	{
-		intent->holds_data = verdict->holds_data;
-		intent->row_estimate = verdict->row_estimate;
-	}
-	/* else: gone without a verdict -- UNKNOWN, treated as holding data */
-	return intent;
-}
-
-/*
- * Parts of a relation or column that PostgreSQL reports on their own (a
- * view's _RETURN rule, a column default, a trigger or constraint of the
- * table) belong to the intent of their owner when that owner is dropped or
- * named by the statement too.  address_names is (schema, table, part).
- */
-static bool
-is_part_of_other_intent(GuardStatement *stmt, List *dropped,
-						const GuardDroppedObject *obj)
-{
-	const char *nsp;
-	const char *rel;
-	const char *part;
-	ListCell   *lc;
-
-	if (list_length(obj->address_names) < 3 ||
-		strcmp(obj->object_type, "table column") == 0)
-		return false;
-	nsp = linitial(obj->address_names);
-	rel = lsecond(obj->address_names);
-	part = lthird(obj->address_names);
-
-	foreach(lc, dropped)
-	{
-		const GuardDroppedObject *other = lfirst(lc);
-
-		if (other == obj || other->address_names == NIL)
-			continue;
-		if (list_length(other->address_names) == 2 &&
-			strcmp(other->object_type, "table column") != 0 &&
-			strcmp(linitial(other->address_names), nsp) == 0 &&
-			strcmp(lsecond(other->address_names), rel) == 0)
-			return true;		/* its relation goes too */
-		if (strcmp(obj->object_type, "default value") == 0 &&
-			strcmp(other->object_type, "table column") == 0 &&
-			list_length(other->address_names) == 3 &&
-			strcmp(linitial(other->address_names), nsp) == 0 &&
-			strcmp(lsecond(other->address_names), rel) == 0 &&
-			strcmp(lthird(other->address_names), part) == 0)
-			return true;		/* its column goes too */
-	}
-
-	/* DROP DEFAULT / DROP EXPRESSION: the named column intent covers it */
-	foreach(lc, stmt->intents)
-	{
-		GuardIntent *named = lfirst(lc);
-
-		if (!named->cascaded && named->column_name != NULL &&
-			named->schema_name != NULL && named->object_name != NULL &&
-			strcmp(obj->object_type, "default value") == 0 &&
-			strcmp(named->schema_name, nsp) == 0 &&
-			strcmp(named->object_name, rel) == 0 &&
-			strcmp(named->column_name, part) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Intents for everything the statement dropped that is not decided yet. */
-List *
-classify_dropped_objects(GuardStatement *stmt, List *dropped)
-{
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	foreach(lc, dropped)
-	{
-		GuardDroppedObject *obj = lfirst(lc);
-		GuardIntent *intent;
-
-		if (is_part_of_other_intent(stmt, dropped, obj))
-			continue;
-		intent = classify_dropped_object(stmt, obj);
-		if (intent != NULL)
-			result = lappend(result, intent);
-	}
-	return result;
-}
-
-/*
- * A table rewrite no ALTER TABLE subcommand announced (ALTER TYPE of a
- * column type used elsewhere, SET ACCESS METHOD ...): the table is still
- * there and locked, so it can be probed now.  NULL when already covered --
- * also when it is a partition or child of a table whose column change was
- * classified: the change recurses to them, and the parent's intent counted
- * their rows and judged the conversion, which is the same for all of them.
- */
-GuardIntent *
-classify_rewrite(GuardStatement *stmt, Oid relid, int reason)
-{
-	GuardIntent *intent;
-	ListCell   *lc;
-
-	/* new defaults, persistence and access methods keep every value */
-	if (!(reason & AT_REWRITE_COLUMN_REWRITE))
-		return NULL;
-
-	foreach(lc, stmt->intents)
-	{
-		GuardIntent *named = lfirst(lc);
-
-		if (named->data_relid == relid &&
-			(named->operation == GUARD_OP_ALTER_TYPE ||
-			 named->operation == GUARD_OP_DROP ||
-			 named->operation == GUARD_OP_SET_UNLOGGED))
-			return NULL;
-		if (named->operation == GUARD_OP_ALTER_TYPE &&
-			named->column_name != NULL && OidIsValid(named->data_relid) &&
-			is_inheritance_ancestor(named->data_relid, relid))
-			return NULL;
-	}
-	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
-		return NULL;
-
-	intent = guard_intent_new(GUARD_OP_ALTER_TYPE, "table");
-	ObjectAddressSet(intent->address, RelationRelationId, relid);
-	intent->object_identity = getObjectIdentity(&intent->address, true);
-	intent->object_type = getObjectTypeDescription(&intent->address, true);
-	intent->schema_name = get_namespace_name(get_rel_namespace(relid));
-	intent->object_name = get_rel_name(relid);
-	intent->data_bearing = true;
-	intent->data_relid = relid;
-	intent->holds_data = assess_relation(relid, true, &intent->row_estimate);
-	return intent;
-}
-
-/*
- * Whether relid is a partition or inheritance child, at any depth, of
- * ancestor.  Partitions walk up (cheap: one per level); plain inheritance,
- * which allows several parents, walks down from the ancestor.  Both
- * relations are locked by the running command.
- */
-static bool
-is_inheritance_ancestor(Oid ancestor, Oid relid)
-{
-	if (ancestor == relid || !has_superclass(relid))
-		return false;
-	if (get_rel_relispartition(relid))
-		return list_member_oid(get_partition_ancestors(relid), ancestor);
-	return list_member_oid(find_all_inheritors(ancestor, NoLock, NULL), relid);
-}

@@ -25,9 +25,10 @@
 #include "catalog/pg_class.h"
 #include "utils/timestamp.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "backup.h"
+#include "decide.h"
 #include "policy.h"
+#include "settings.h"
 
 static void decide_backup(GuardStatement *stmt, GuardIntent *intent,
 						  const GuardRule *rule);

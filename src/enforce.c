@@ -2,9 +2,9 @@
  *
  * enforce.c
  *	  Acts on the decisions: a WARNING for each warned intent, and one ERROR
- *	  per statement when any of its intents is refused -- after the denial
- *	  has been recorded durably, since the ERROR rolls back everything the
- *	  statement's own transaction wrote.
+ *	  per statement when any of its intents is refused.  Nothing else: the
+ *	  denial has been recorded durably before (pipeline.c), since the ERROR
+ *	  rolls back everything the statement's own transaction wrote.
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -16,8 +16,10 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "backup.h"
+#include "classify.h"
+#include "enforce.h"
+#include "settings.h"
 
 static const char *operation_verb(GuardOperation op);
 static char *describe_data(const GuardIntent *intent);
@@ -81,20 +83,7 @@ enforce_statement(GuardStatement *stmt)
 		return;
 	}
 
-	/*
-	 * A refusal starts a background worker and reveals policy: the caller
-	 * must first have the right to run the statement at all.
-	 */
-	foreach(lc, stmt->intents)
-	{
-		GuardIntent *intent = lfirst(lc);
-
-		if (intent->decision == GUARD_DENIED)
-			assess_intent_permission(intent);
-	}
-
-	stmt->refused = true;
-	audit_denials_durably(stmt);
+	/* the denials are durable by now (pipeline.c) */
 	is_setting = (first->refusal == GUARD_REFUSAL_SELF &&
 				  strcmp(first->object_type, GUARD_SETTING_OBJECT_TYPE) == 0);
 
@@ -145,6 +134,7 @@ enforce_statement(GuardStatement *stmt)
 					   "or run SELECT guarded_ddl.override('reason') in the same transaction if you hold that right.")));
 }
 
+/* The verb an error message uses for an operation. */
 static const char *
 operation_verb(GuardOperation op)
 {
@@ -280,6 +270,7 @@ sentence_join(const char *a, const char *b)
 	return buf.data;
 }
 
+/* The documented SQLSTATE of each kind of refusal. */
 static int
 refusal_errcode(GuardRefusal refusal)
 {

@@ -24,9 +24,13 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
 #include "audit.h"
+#include "catalog.h"
+#include "classify.h"
+#include "pipeline.h"
+#include "settings.h"
+#include "statement.h"
+#include "temp_guard.h"
 
 PG_FUNCTION_INFO_V1(guarded_ddl_ddl_command_start);
 PG_FUNCTION_INFO_V1(guarded_ddl_sql_drop);
@@ -50,7 +54,6 @@ guarded_ddl_ddl_command_start(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata = event_data(fcinfo);
 	GuardCatalog catalog;
 	GuardStatement *stmt;
-	MemoryContext oldcxt;
 
 	if (guard_should_skip() || !classify_is_guarded_statement(trigdata->parsetree))
 		PG_RETURN_VOID();
@@ -64,22 +67,14 @@ guarded_ddl_ddl_command_start(PG_FUNCTION_ARGS)
 
 	stmt = statement_push(trigdata->parsetree,
 						  GetCommandTagName(trigdata->tag), &catalog);
-	oldcxt = MemoryContextSwitchTo(stmt->context);
-
-	stmt->intents = classify_statement(trigdata->parsetree);
-	assess_statement(stmt, trigdata->parsetree);
-	decide_all(stmt);
-	enforce_statement(stmt);
-	audit_prepare_statement(stmt);
+	pipeline_command_start(stmt, trigdata->parsetree);
 
 	/*
 	 * An overridden change to guarded_ddl itself may take the audit table
 	 * away (rename, drop): record it while the table is still there.
 	 */
 	if (statement_changes_guard(stmt))
-		audit_record_statement(stmt);
-
-	MemoryContextSwitchTo(oldcxt);
+		pipeline_finish(stmt);
 	PG_RETURN_VOID();
 }
 
@@ -92,8 +87,6 @@ guarded_ddl_table_rewrite(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata = event_data(fcinfo);
 	GuardStatement *stmt;
-	GuardIntent *intent;
-	MemoryContext oldcxt;
 	Oid			relid;
 	int			reason;
 
@@ -104,16 +97,7 @@ guarded_ddl_table_rewrite(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 
 	relid = rewrite_relid(&reason);
-	oldcxt = MemoryContextSwitchTo(stmt->context);
-	intent = classify_rewrite(stmt, relid, reason);
-	if (intent != NULL)
-	{
-		stmt->intents = lappend(stmt->intents, intent);
-		decide_all(stmt);
-		enforce_statement(stmt);
-		audit_prepare_statement(stmt);
-	}
-	MemoryContextSwitchTo(oldcxt);
+	pipeline_rewrite(stmt, relid, reason);
 	PG_RETURN_VOID();
 }
 
@@ -128,7 +112,6 @@ guarded_ddl_sql_drop(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata = event_data(fcinfo);
 	GuardStatement *stmt;
-	MemoryContext oldcxt;
 	List	   *dropped;
 
 	if (guard_should_skip())
@@ -137,14 +120,8 @@ guarded_ddl_sql_drop(PG_FUNCTION_ARGS)
 	if (stmt == NULL)
 		PG_RETURN_VOID();
 
-	oldcxt = MemoryContextSwitchTo(stmt->context);
 	dropped = read_dropped_objects(stmt);
-	stmt->intents = list_concat(stmt->intents,
-								classify_dropped_objects(stmt, dropped));
-	decide_all(stmt);
-	enforce_statement(stmt);
-	audit_prepare_statement(stmt);
-	MemoryContextSwitchTo(oldcxt);
+	pipeline_dropped(stmt, dropped);
 	PG_RETURN_VOID();
 }
 
@@ -155,7 +132,6 @@ guarded_ddl_ddl_command_end(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata = event_data(fcinfo);
 	GuardStatement *stmt = statement_find(trigdata->parsetree);
 	GuardCatalog catalog;
-	MemoryContext oldcxt;
 
 	if (guard_should_skip())
 	{
@@ -175,11 +151,9 @@ guarded_ddl_ddl_command_end(PG_FUNCTION_ARGS)
 							  GetCommandTagName(trigdata->tag), &catalog);
 	}
 
-	oldcxt = MemoryContextSwitchTo(stmt->context);
-	audit_record_statement(stmt);
+	pipeline_finish(stmt);
 	if (stmt->intents == NIL && guard_audit_level == GUARD_AUDIT_ALL)
 		audit_other_commands(stmt);
-	MemoryContextSwitchTo(oldcxt);
 	statement_pop(stmt);
 	PG_RETURN_VOID();
 }

@@ -16,7 +16,9 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "guarded_ddl.h"
+#include "lib/stringinfo.h"
+
+#include "glob.h"
 
 PG_FUNCTION_INFO_V1(guarded_ddl_glob_is_valid);
 PG_FUNCTION_INFO_V1(guarded_ddl_glob_match);
@@ -143,6 +145,7 @@ guarded_ddl_glob_is_valid(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(glob_is_valid(pattern));
 }
 
+/* SQL-callable glob_match(pattern, subject), for the policy views and tests. */
 Datum
 guarded_ddl_glob_match(PG_FUNCTION_ARGS)
 {

@@ -7,7 +7,9 @@
  *
  *	  A statement (GuardStatement) is turned into one intent (GuardIntent)
  *	  per affected object.  Each stage fills in its part of the intent; no
- *	  stage knows about the ones after it except through these types.
+ *	  stage knows about the ones after it except through these types.  This
+ *	  is the ground floor: the vocabulary every stage shares (operations,
+ *	  actions, decisions, SQLSTATEs, their names), nothing of any stage.
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -27,7 +29,29 @@
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
-#include "guarded_ddl.h"
+#include "compat.h"
+
+#define GUARD_EXTENSION_NAME "guarded_ddl"
+#define GUARD_SCHEMA_NAME "guarded_ddl"
+#define GUARD_TRASH_SCHEMA_NAME "guarded_ddl_trash"
+
+/* SQLSTATEs of refusals (documented in README "Errors"). */
+#define ERRCODE_GUARD_DENIED_BY_POLICY MAKE_SQLSTATE('Z','G','0','0','1')
+#define ERRCODE_GUARD_BACKUP_REQUIRED MAKE_SQLSTATE('Z','G','0','0','2')
+#define ERRCODE_GUARD_SELF_PROTECTION MAKE_SQLSTATE('Z','G','0','0','3')
+#define ERRCODE_GUARD_PROTECTED_DATABASE MAKE_SQLSTATE('Z','G','0','0','4')
+
+/* Where guarded_ddl lives in the current database (catalog.c finds it). */
+typedef struct GuardCatalog
+{
+	Oid			extension_oid;
+	Oid			owner;
+	Oid			schema_oid;
+	Oid			trash_schema_oid;	/* InvalidOid if missing */
+	Oid			policy_relid;
+	Oid			backups_relid;
+	Oid			audit_relid;
+} GuardCatalog;
 
 /*
  * object_type of the self-protection intent for PostgreSQL 17's
@@ -201,16 +225,6 @@ typedef struct GuardStatement
 	struct GuardStatement *outer;
 } GuardStatement;
 
-/* statement.c */
-extern const char *guard_current_query_text;
-extern GuardStatement *statement_push(void *key, const char *command_tag,
-									  const GuardCatalog *catalog);
-extern GuardStatement *statement_find(void *key);
-extern GuardStatement *statement_current(void);
-extern void statement_end_all_at_commit(void);
-extern void statement_pop(GuardStatement *stmt);
-extern int	statement_depth(void);
-
 /* Names as stored in the policy and audit tables. */
 extern const char *guard_operation_name(GuardOperation op);
 extern const char *guard_decision_name(GuardDecision decision);
@@ -237,43 +251,5 @@ typedef struct GuardDroppedObject
 	char	   *object_identity;
 	List	   *address_names;	/* char *, as pg_identify_object_as_address */
 } GuardDroppedObject;
-
-/* classify.c */
-extern bool classify_is_guarded_statement(Node *parsetree);
-extern List *classify_statement(Node *parsetree);
-extern GuardIntent *classify_dropped_object(GuardStatement *stmt,
-											const GuardDroppedObject *obj);
-extern List *classify_dropped_objects(GuardStatement *stmt, List *dropped);
-extern GuardIntent *classify_rewrite(GuardStatement *stmt, Oid relid,
-									 int reason);
-
-/* assess.c */
-extern void assess_statement(GuardStatement *stmt, Node *parsetree);
-extern void assess_intent_permission(const GuardIntent *intent);
-extern GuardDataVerdict assess_relation(Oid relid, bool lock_held,
-										int64 *row_estimate);
-extern void assess_record_verdict(GuardStatement *stmt, Oid relid,
-								  GuardDataVerdict verdict, int64 rows);
-extern GuardRelVerdict *assess_lookup_verdict(GuardStatement *stmt, Oid relid);
-extern void assess_dropped_relation(GuardStatement *stmt, Oid relid);
-
-/* backup.c */
-extern void backup_load(GuardStatement *stmt);
-
-/* decide.c */
-extern void decide_intent(GuardStatement *stmt, GuardIntent *intent);
-extern void decide_all(GuardStatement *stmt);
-
-/* enforce.c */
-extern void enforce_statement(GuardStatement *stmt);
-
-/* audit.c */
-extern void audit_prepare_statement(GuardStatement *stmt);
-extern void audit_record_statement(GuardStatement *stmt);
-extern void audit_record_command(GuardStatement *stmt,
-								 const char *object_type,
-								 const char *object_identity,
-								 const char *schema_name);
-extern void audit_denials_durably(GuardStatement *stmt);
 
 #endif							/* GUARDED_DDL_INTENT_H */

@@ -42,8 +42,13 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "assess.h"
+#include "catalog.h"
+#include "classify.h"
+#include "object_access.h"
+#include "pipeline.h"
+#include "settings.h"
+#include "statement.h"
 
 static object_access_hook_type prev_object_access_hook = NULL;
 
@@ -52,8 +57,6 @@ static void guard_object_access(ObjectAccessType access, Oid classId,
 static bool is_own_object(const GuardCatalog *catalog,
 						  const ObjectAddress *object);
 static Oid	trigger_relation(Oid trigger_oid);
-static void refuse_own_object_drop(GuardStatement *stmt,
-								   const ObjectAddress *object);
 
 /* Chain in front of whatever hook was there (sepgsql and others use it). */
 void
@@ -75,6 +78,8 @@ guard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 {
 	GuardStatement *stmt;
 	ObjectAddress object;
+	GuardIntent *intent;
+	MemoryContext oldcxt;
 
 	if (prev_object_access_hook)
 		prev_object_access_hook(access, classId, objectId, subId, arg);
@@ -90,10 +95,22 @@ guard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	ObjectAddressSubSet(object, classId, objectId, subId);
 	if (!is_own_object(&stmt->catalog, &object))
 		return;
-	if (!guard_override_active())
-		refuse_own_object_drop(stmt, &object);
-	else
+	if (guard_override_active())
+	{
 		statement_end_all_at_commit();	/* its events may be going away */
+		return;
+	}
+
+	/*
+	 * Refused now: the ERROR aborts the deleting statement before anything
+	 * of guarded_ddl is gone.  The cascade has locked the audit table, so
+	 * the denial is committed right after the abort (audit_writer.c).
+	 */
+	stmt->guard_locked = true;
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	intent = classify_own_object_drop(&object);
+	MemoryContextSwitchTo(oldcxt);
+	pipeline_intent(stmt, intent);
 }
 
 /*
@@ -174,31 +191,3 @@ trigger_relation(Oid trigger_oid)
 	return relid;
 }
 
-/*
- * A self-protection intent for the object, decided and enforced now: the
- * ERROR aborts the deleting statement before anything of guarded_ddl is
- * gone, and the denial is recorded durably first.  In warn mode it only
- * warns.  The intent lives in the statement's memory.
- */
-static void
-refuse_own_object_drop(GuardStatement *stmt, const ObjectAddress *object)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
-	GuardIntent *intent;
-	const char *type = getObjectTypeDescription(object, true);
-	char	   *identity = getObjectIdentity(object, true);
-
-	intent = guard_intent_new(GUARD_OP_DROP, type ? type : "object");
-	intent->address = *object;
-	intent->object_identity = identity ? identity : pstrdup("?");
-	/* everything it stands for lives in (or is) guarded_ddl's schema */
-	intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
-	intent->cascaded = true;
-	intent->holds_data = GUARD_DATA_NONE;
-	stmt->intents = lappend(stmt->intents, intent);
-	/* the cascade has locked the audit table: record after the abort */
-	stmt->guard_locked = true;
-	decide_intent(stmt, intent);
-	enforce_statement(stmt);
-	MemoryContextSwitchTo(oldcxt);
-}

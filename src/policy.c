@@ -27,9 +27,10 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "catalog.h"
+#include "glob.h"
 #include "policy.h"
+#include "settings.h"
 
 PG_FUNCTION_INFO_V1(guarded_ddl_policy_changed);
 
@@ -238,6 +239,7 @@ pattern_matches(const char *pattern, const char *subject)
 	return glob_match(pattern, subject ? subject : "");
 }
 
+/* Whether every pattern of the rule matches the intent, role and application. */
 static bool
 rule_matches(const GuardRule *rule, const GuardIntent *intent,
 			 const char *role, const char *application, TimestampTz now)
@@ -309,14 +311,6 @@ policy_match(const GuardCatalog *catalog, const GuardIntent *intent,
 			return rule;
 	}
 	return NULL;
-}
-
-/* Number of enabled rules in the cache (status, tests). */
-int
-policy_rule_total(const GuardCatalog *catalog)
-{
-	policy_ensure_loaded(catalog);
-	return policy_rule_count;
 }
 
 /* Whether any enabled rule uses the action (cheap test for the hook). */

@@ -11,7 +11,6 @@
 #ifndef GUARDED_DDL_POLICY_H
 #define GUARDED_DDL_POLICY_H
 
-#include "guarded_ddl.h"
 #include "intent.h"
 
 typedef struct GuardRule
@@ -39,7 +38,9 @@ extern const GuardRule *policy_match(const GuardCatalog *catalog,
 									 const GuardIntent *intent,
 									 const char *role,
 									 const char *application);
-extern int	policy_rule_total(const GuardCatalog *catalog);
 extern bool policy_has_action(const GuardCatalog *catalog, GuardAction action);
+
+/* Register the cache invalidation callbacks; once, from _PG_init. */
+extern void policy_register_invalidation(void);
 
 #endif							/* GUARDED_DDL_POLICY_H */

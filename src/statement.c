@@ -22,8 +22,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "statement.h"
 
 /* Statement text kept for the audit is cut at this many bytes. */
 #define GUARD_MAX_QUERY_TEXT 65536
@@ -37,7 +36,6 @@ static bool callbacks_registered = false;
  */
 static bool end_all_at_commit = false;
 
-/* Set by the utility hook: the exact text of the statement being run. */
 const char *guard_current_query_text = NULL;
 
 static void statement_xact_callback(XactEvent event, void *arg);
@@ -108,6 +106,20 @@ GuardStatement *
 statement_current(void)
 {
 	return statement_stack;
+}
+
+/* Whether any intent of the statement is refused. */
+bool
+statement_has_denial(const GuardStatement *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->intents)
+	{
+		if (((GuardIntent *) lfirst(lc))->decision == GUARD_DENIED)
+			return true;
+	}
+	return false;
 }
 
 /* How many commands are being judged right now. */

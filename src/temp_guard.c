@@ -38,7 +38,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "guarded_ddl.h"
+#include "settings.h"
+#include "temp_guard.h"
 
 static Oid	relation_of(Node *parsetree);
 static Oid	domain_of(Node *parsetree);

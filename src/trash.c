@@ -44,13 +44,15 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "assess.h"
+#include "audit.h"
+#include "catalog.h"
+#include "pipeline.h"
 #include "policy.h"
+#include "probe.h"
+#include "settings.h"
+#include "statement.h"
 #include "trash.h"
-
-PG_FUNCTION_INFO_V1(guarded_ddl_restore);
-PG_FUNCTION_INFO_V1(guarded_ddl_purge_trash);
 
 /* Names given to an index or sequence on its way into the trash. */
 typedef struct TrashRename
@@ -99,10 +101,8 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 		return pstmt;
 
 	stmt = statement_push(drop, "DROP TABLE", &catalog);
+	pipeline_decide_only(stmt, (Node *) drop);
 	oldcxt = MemoryContextSwitchTo(stmt->context);
-	stmt->intents = classify_statement((Node *) drop);
-	assess_statement(stmt, (Node *) drop);
-	decide_all(stmt);
 
 	foreach(lc, stmt->intents)
 	{
@@ -154,7 +154,7 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 	}
 	/* only the soft-dropped intents are this statement's to audit */
 	stmt->intents = soft;
-	audit_record_statement(stmt);
+	pipeline_finish(stmt);
 	foreach(lc, soft)
 	{
 		GuardIntent *intent = lfirst(lc);
@@ -318,6 +318,7 @@ trash_unique_name(const char *name, Oid relid)
 	return psprintf("%.*s%s", len, name, suffix);
 }
 
+/* A name[] of the old (to = false) or new names of the renamed parts. */
 static Datum
 names_array(List *renames, bool to)
 {
@@ -375,269 +376,3 @@ record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
 	guard_spi_finish_as_owner(&saved);
 }
 
-/*
- * guarded_ddl.restore(trash_id, new_name): move a soft-dropped table back.
- * The caller must own the table and may create in the original schema.
- */
-Datum
-guarded_ddl_restore(PG_FUNCTION_ARGS)
-{
-	int64		trash_id;
-	char	   *new_name = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	GuardCatalog catalog;
-	GuardOwnerContext saved;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
-	int			ret;
-	char	   *original_schema;
-	char	   *original_name;
-	char	   *trash_name;
-	Datum	   *from_names = NULL;
-	Datum	   *to_names = NULL;
-	int			nrenames = 0;
-	bool		isnull;
-	Oid			trash_nsp;
-	Oid			target_nsp;
-	Oid			relid;
-	char	   *target;
-	Relation	rel;
-	ObjectAddresses *moved;
-	MemoryContext callcxt = CurrentMemoryContext;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("trash_id must not be NULL")));
-	trash_id = PG_GETARG_INT64(0);
-	if (!guard_catalog_lookup(&catalog))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("guarded_ddl is not installed in this database")));
-
-	guard_spi_connect_as_owner(&catalog, &saved);
-	args[0] = Int64GetDatum(trash_id);
-	ret = SPI_execute_with_args("SELECT original_schema, original_name, trash_name,"
-								"       renamed_from, renamed_to"
-								"  FROM guarded_ddl.trash_bin"
-								" WHERE id OPERATOR(pg_catalog.=) $1"
-								"   AND restored_at IS NULL AND purged_at IS NULL"
-								"   FOR UPDATE",
-								1, argtypes, args, NULL, false, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("recycle bin entry %lld does not exist", (long long) trash_id),
-				 errhint("See guarded_ddl.trash for the tables that can be restored.")));
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
-		HeapTuple	tuple = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		Datum		d;
-
-		original_schema = SPI_getvalue(tuple, desc, 1);
-		original_name = SPI_getvalue(tuple, desc, 2);
-		trash_name = SPI_getvalue(tuple, desc, 3);
-		d = SPI_getbinval(tuple, desc, 4, &isnull);
-		if (!isnull)
-			deconstruct_array(DatumGetArrayTypePCopy(d), NAMEOID, NAMEDATALEN,
-							  false, TYPALIGN_CHAR, &from_names, NULL, &nrenames);
-		d = SPI_getbinval(tuple, desc, 5, &isnull);
-		if (!isnull)
-			deconstruct_array(DatumGetArrayTypePCopy(d), NAMEOID, NAMEDATALEN,
-							  false, TYPALIGN_CHAR, &to_names, NULL, &nrenames);
-		MemoryContextSwitchTo(spicxt);
-	}
-	guard_spi_finish_as_owner(&saved);
-
-	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
-	relid = get_relname_relid(trash_name, trash_nsp);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s\" is no longer in the recycle bin", trash_name)));
-	LockRelationOid(relid, AccessExclusiveLock);
-	if (!gd_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, original_name);
-
-	target_nsp = get_namespace_oid(original_schema, true);
-	if (!OidIsValid(target_nsp))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_SCHEMA),
-				 errmsg("schema \"%s\" does not exist", original_schema),
-				 errhint("Create the schema again, then restore the table.")));
-	if (gd_namespace_aclcheck(target_nsp, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_SCHEMA, original_schema);
-
-	target = new_name ? new_name : original_name;
-	if (strlen(target) >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("table name \"%s\" is too long", target)));
-	if (OidIsValid(get_relname_relid(target, target_nsp)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_TABLE),
-				 errmsg("relation \"%s\" already exists in schema \"%s\"",
-						target, original_schema),
-				 errhint("Pass a new name: SELECT guarded_ddl.restore(%lld, 'new_name');",
-						 (long long) trash_id)));
-
-	rel = relation_open(relid, NoLock);
-	moved = new_object_addresses();
-	AlterTableNamespaceInternal(rel, trash_nsp, target_nsp, moved);
-	free_object_addresses(moved);
-	relation_close(rel, NoLock);
-	CommandCounterIncrement();
-	RenameRelationInternal(relid, target, false, false);
-	CommandCounterIncrement();
-
-	/* indexes and sequences get their names back where those are free */
-	for (int i = 0; i < nrenames && from_names && to_names; i++)
-	{
-		char	   *from = NameStr(*DatumGetName(from_names[i]));
-		char	   *to = NameStr(*DatumGetName(to_names[i]));
-		Oid			partid = get_relname_relid(to, target_nsp);
-
-		if (!OidIsValid(partid))
-			continue;
-		if (OidIsValid(get_relname_relid(from, target_nsp)))
-		{
-			ereport(NOTICE,
-					(errmsg("\"%s\" keeps the name \"%s\": \"%s\" is taken", from, to, from)));
-			continue;
-		}
-		RenameRelationInternal(partid, from, false,
-							   get_rel_relkind(partid) == RELKIND_INDEX);
-		CommandCounterIncrement();
-	}
-
-	guard_spi_connect_as_owner(&catalog, &saved);
-	{
-		Oid			types[2] = {INT8OID, TEXTOID};
-		Datum		vals[2];
-
-		vals[0] = Int64GetDatum(trash_id);
-		vals[1] = CStringGetTextDatum(quote_qualified_identifier(original_schema, target));
-		ret = SPI_execute_with_args("UPDATE guarded_ddl.trash_bin"
-									"   SET restored_at = pg_catalog.now(), restored_as = $2"
-									" WHERE id OPERATOR(pg_catalog.=) $1",
-									2, types, vals, NULL, false, 0);
-	}
-	guard_spi_finish_as_owner(&saved);
-
-	ereport(LOG,
-			(errmsg("guarded_ddl: %s restored recycle bin entry %lld as %s",
-					GetUserNameFromId(GetUserId(), false), (long long) trash_id,
-					quote_qualified_identifier(original_schema, target))));
-	PG_RETURN_OID(relid);
-}
-
-/*
- * guarded_ddl.purge_trash(older_than): drop for real what has been in the
- * recycle bin longer than that.  Each drop is audited; nothing else of the
- * guard applies (granting EXECUTE on this function is the decision).
- */
-Datum
-guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
-{
-	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
-	GuardCatalog catalog;
-	GuardOwnerContext saved;
-	GuardStatement *stmt;
-	Oid			argtypes[1] = {INTERVALOID};
-	Datum		args[1];
-	List	   *ids = NIL;
-	List	   *names = NIL;
-	Oid			trash_nsp;
-	ListCell   *lc;
-	ListCell   *nlc;
-	int64		purged = 0;
-	int			ret;
-	MemoryContext callcxt = CurrentMemoryContext;
-
-	if (older_than->month < 0 || older_than->day < 0 || older_than->time < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("older_than must not be negative")));
-	if (!guard_catalog_lookup(&catalog))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("guarded_ddl is not installed in this database")));
-	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
-
-	guard_spi_connect_as_owner(&catalog, &saved);
-	args[0] = IntervalPGetDatum(older_than);
-	ret = SPI_execute_with_args("SELECT id, trash_name FROM guarded_ddl.trash_bin"
-								" WHERE restored_at IS NULL AND purged_at IS NULL"
-								"   AND dropped_at OPERATOR(pg_catalog.<)"
-								"       (pg_catalog.now() OPERATOR(pg_catalog.-) $1)"
-								" ORDER BY id FOR UPDATE",
-								1, argtypes, args, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "guarded_ddl: could not read the recycle bin");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
-		bool		isnull;
-
-		ids = lappend(ids, palloc(sizeof(int64)));
-		*(int64 *) llast(ids) = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-															SPI_tuptable->tupdesc,
-															1, &isnull));
-		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i],
-											SPI_tuptable->tupdesc, 2));
-		MemoryContextSwitchTo(spicxt);
-	}
-	guard_spi_finish_as_owner(&saved);
-
-	stmt = statement_push(fcinfo, "SELECT guarded_ddl.purge_trash", &catalog);
-	forboth(lc, ids, nlc, names)
-	{
-		Oid			relid = get_relname_relid(lfirst(nlc), trash_nsp);
-		MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
-		GuardIntent *intent;
-
-		if (OidIsValid(relid))
-		{
-			LockRelationOid(relid, AccessExclusiveLock);
-			intent = guard_intent_new(GUARD_OP_DROP, "table");
-			ObjectAddressSet(intent->address, RelationRelationId, relid);
-			intent->object_identity = getObjectIdentity(&intent->address, false);
-			intent->schema_name = pstrdup(GUARD_TRASH_SCHEMA_NAME);
-			intent->object_name = pstrdup(lfirst(nlc));
-			intent->data_bearing = true;
-			intent->holds_data = assess_relation(relid, true, &intent->row_estimate);
-			intent->decision = GUARD_ALLOWED;
-			intent->reason = psprintf("purged from the recycle bin (entry %lld)",
-									  (long long) *(int64 *) lfirst(lc));
-			stmt->intents = lappend(stmt->intents, intent);
-			audit_prepare_statement(stmt);
-			performDeletion(&intent->address, DROP_RESTRICT, 0);
-			CommandCounterIncrement();
-			purged++;
-		}
-		MemoryContextSwitchTo(oldcxt);
-	}
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
-
-		audit_record_statement(stmt);
-		MemoryContextSwitchTo(oldcxt);
-	}
-	statement_pop(stmt);
-
-	guard_spi_connect_as_owner(&catalog, &saved);
-	foreach(lc, ids)
-	{
-		Oid			types[1] = {INT8OID};
-		Datum		vals[1];
-
-		vals[0] = Int64GetDatum(*(int64 *) lfirst(lc));
-		(void) SPI_execute_with_args("UPDATE guarded_ddl.trash_bin"
-									 "   SET purged_at = pg_catalog.now()"
-									 " WHERE id OPERATOR(pg_catalog.=) $1",
-									 1, types, vals, NULL, false, 0);
-	}
-	guard_spi_finish_as_owner(&saved);
-
-	PG_RETURN_INT64(purged);
-}

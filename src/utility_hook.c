@@ -34,9 +34,14 @@
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
-#include "guarded_ddl.h"
-#include "intent.h"
+#include "catalog.h"
+#include "classify.h"
+#include "glob.h"
+#include "pipeline.h"
+#include "settings.h"
+#include "statement.h"
 #include "trash.h"
+#include "utility_hook.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -62,6 +67,7 @@ utility_hook_install(void)
 	guard_hook_installed = true;
 }
 
+/* Hand the statement down the chain: the previous hook, or PostgreSQL's own. */
 static void
 run_previous_hook(PlannedStmt *pstmt, const char *queryString,
 				  bool readOnlyTree, ProcessUtilityContext context,
@@ -137,10 +143,7 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		/* no ddl_command_end for these: audit here, in the transaction */
 		if (stmt != NULL)
 		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
-
-			audit_record_statement(stmt);
-			MemoryContextSwitchTo(oldcxt);
+			pipeline_finish(stmt);
 			statement_pop(stmt);
 		}
 	}
@@ -161,19 +164,12 @@ judge_truncate(TruncateStmt *parsetree)
 {
 	GuardCatalog catalog;
 	GuardStatement *stmt;
-	MemoryContext oldcxt;
 
 	if (!guard_catalog_lookup(&catalog))
 		return NULL;
 
 	stmt = statement_push(parsetree, "TRUNCATE TABLE", &catalog);
-	oldcxt = MemoryContextSwitchTo(stmt->context);
-	stmt->intents = classify_statement((Node *) parsetree);
-	assess_statement(stmt, (Node *) parsetree);
-	decide_all(stmt);
-	enforce_statement(stmt);
-	audit_prepare_statement(stmt);
-	MemoryContextSwitchTo(oldcxt);
+	pipeline_command_start(stmt, (Node *) parsetree);
 	return stmt;
 }
 
@@ -269,14 +265,9 @@ judge_event_trigger_change(Node *parsetree)
 	stmt = statement_push(parsetree, GetCommandTagName(CreateCommandTag(parsetree)),
 						  &catalog);
 	oldcxt = MemoryContextSwitchTo(stmt->context);
-	intent = guard_intent_new(op, "event trigger");
-	ObjectAddressSet(intent->address, EventTriggerRelationId, evtoid);
-	intent->object_name = pstrdup(name);
-	intent->object_identity = pstrdup(quote_identifier(name));
-	stmt->intents = list_make1(intent);
-	decide_all(stmt);
-	enforce_statement(stmt);
+	intent = classify_own_event_trigger(op, evtoid, name);
 	MemoryContextSwitchTo(oldcxt);
+	pipeline_intent(stmt, intent);
 	return stmt;
 }
 
@@ -305,15 +296,9 @@ judge_event_triggers_off(Node *parsetree)
 	stmt = statement_push(parsetree, GetCommandTagName(CreateCommandTag(parsetree)),
 						  &catalog);
 	oldcxt = MemoryContextSwitchTo(stmt->context);
-	intent = guard_intent_new(GUARD_OP_DDL, GUARD_SETTING_OBJECT_TYPE);
-	/* it stands for all of guarded_ddl's event triggers: self-protection */
-	ObjectAddressSet(intent->address, EventTriggerRelationId, InvalidOid);
-	intent->object_name = pstrdup("event_triggers");
-	intent->object_identity = pstrdup("event_triggers");
-	stmt->intents = list_make1(intent);
-	decide_all(stmt);
-	enforce_statement(stmt);
+	intent = classify_event_triggers_off();
 	MemoryContextSwitchTo(oldcxt);
+	pipeline_intent(stmt, intent);
 	return stmt;
 }
 

@@ -5,7 +5,7 @@
 # script on every major Debian ships; this one is the quick everyday run.
 #
 # Usage:  test/run.sh [SUITE...]        (as root, or through sudo)
-#   SUITE is any of: regress isolation tap pgtap package   (default: all)
+#   SUITE is any of: layout regress isolation tap pgtap package   (default: all)
 #
 # What it does, in order:
 #   1. apt-get installs whatever Debian package is missing (lib/common.sh);
@@ -14,6 +14,9 @@
 #      into the system PostgreSQL of that major as root;
 #   3. runs the suites as that user -- PostgreSQL refuses to run as root --
 #      each on its own throw-away cluster and free port:
+#        layout             test/layout_check.pl: no include circle in src/,
+#                           no file over the size limit, every function
+#                           with a comment
 #        regress/plain      pg_regress, tests of test/regress_schedule, no preload
 #        regress/preloaded  the same with shared_preload_libraries = guarded_ddl
 #        isolation          pg_isolation_regress, test/isolation/specs/*.spec (preloaded)
@@ -50,7 +53,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=test/lib/package.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/package.sh"
 
-ALL_SUITES=(regress isolation tap pgtap package)
+ALL_SUITES=(layout regress isolation tap pgtap package)
 
 # Set in main.
 COPY_DIR=""
@@ -252,6 +255,20 @@ preload_input_dir() {
 		mv -f "${alt}" "${alt%_preload.out}.out"
 	done
 	echo "${overlay}"
+}
+
+# suite_layout: the source layout's promises (test/layout_check.pl), one
+# test; its own output says what broke them.
+suite_layout() {
+	local out rc=0
+	suite_header "layout (test/layout_check.pl)"
+	out="$(perl "${COPY_DIR}/test/layout_check.pl" "${COPY_DIR}/src" 2>&1)" || rc=$?
+	echo "${out}"
+	if [[ "${rc}" -eq 0 ]]; then
+		record_test layout "src" ok
+	else
+		record_test layout "src" FAILED "see the problems above"
+	fi
 }
 
 # suite_regress: both pg_regress passes.

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * audit_worker.c
+ * audit_writer.c
  *	  Durable denials.  A refused statement's ERROR rolls back everything
  *	  its transaction wrote, so its audit rows are handed to a dynamic
  *	  background worker that inserts and commits them in a transaction of
@@ -44,7 +44,7 @@
 #include "utils/wait_event.h"
 
 #include "audit.h"
-#include "guarded_ddl.h"
+#include "settings.h"
 
 PGDLLEXPORT void guarded_ddl_audit_worker_main(Datum main_arg);
 
@@ -90,6 +90,7 @@ serialized_size(List *rows)
 	return len;
 }
 
+/* Write the rows into the shared memory segment, as serialized_size() sized it. */
 static void
 serialize_rows(List *rows, char *out)
 {

@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * classify_self.c
+ *	  Intents about guarded_ddl itself: changes to its functions, tables,
+ *	  views and event triggers, the deletion of any of its objects, and
+ *	  PostgreSQL 17's event_triggers setting.  The decide stage refuses them
+ *	  (self-protection, ZG003) unless overridden.
+ *
+ * Copyright (c) 2026, guarded_ddl developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/objectaddress.h"
+#include "catalog/pg_event_trigger.h"
+#include "catalog/namespace.h"
+#include "utils/builtins.h"
+
+#include "classify.h"
+
+/*
+ * A rule, trigger or policy added to one of guarded_ddl's tables could
+ * swallow audit rows; the probe intent is kept only for those tables.
+ */
+void
+classify_own_table_part(RangeVar *rv, const char *object_type,
+						const char *name, List **intents)
+{
+	GuardIntent *intent = classify_relation_intent(GUARD_OP_DDL, rv, GUARD_RIGHT_NONE,
+										  NoLock, false);
+
+	intent->object_type = object_type;
+	intent->part_name = pstrdup(name);
+	intent->only_if_self = true;
+	intent->missing_ok = true;
+	*intents = lappend(*intents, intent);
+}
+
+/*
+ * Functions in guarded_ddl's schema are the guard: replacing glob_match or
+ * an event trigger function would blind it.  Only schema-qualified names
+ * are recognised; guarded_ddl's schema is never on a sane search_path.
+ */
+void
+classify_own_function(List *names, List **intents)
+{
+	GuardIntent *intent;
+
+	if (list_length(names) < 2 ||
+		strcmp(strVal(linitial(names)), GUARD_SCHEMA_NAME) != 0)
+		return;
+	intent = guard_intent_new(GUARD_OP_DDL, "function");
+	intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
+	intent->object_name = pstrdup(strVal(llast(names)));
+	intent->object_identity = pstrdup(NameListToQuotedString(names));
+	intent->only_if_self = true;
+	*intents = lappend(*intents, intent);
+}
+
+
+/*
+ * The deletion of one of guarded_ddl's own objects, seen at OAT_DROP while
+ * its catalog rows are still there.  Allocated in CurrentMemoryContext.
+ */
+GuardIntent *
+classify_own_object_drop(const ObjectAddress *object)
+{
+	const char *type = getObjectTypeDescription(object, true);
+	char	   *identity = getObjectIdentity(object, true);
+	GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, type ? type : "object");
+
+	intent->address = *object;
+	intent->object_identity = identity ? identity : pstrdup("?");
+	/* everything it stands for lives in (or is) guarded_ddl's schema */
+	intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
+	intent->cascaded = true;
+	intent->holds_data = GUARD_DATA_NONE;
+	return intent;
+}
+
+/*
+ * ALTER, RENAME, OWNER TO or DROP of one of guarded_ddl's four event
+ * triggers (only the utility hook sees those commands).
+ */
+GuardIntent *
+classify_own_event_trigger(GuardOperation op, Oid evtoid, const char *name)
+{
+	GuardIntent *intent = guard_intent_new(op, "event trigger");
+
+	ObjectAddressSet(intent->address, EventTriggerRelationId, evtoid);
+	intent->object_name = pstrdup(name);
+	intent->object_identity = pstrdup(quote_identifier(name));
+	return intent;
+}
+
+/*
+ * PostgreSQL 17's event_triggers setting switched off, or a guarded
+ * statement run while it is off.  It stands for all of guarded_ddl's event
+ * triggers, so self-protection decides it.
+ */
+GuardIntent *
+classify_event_triggers_off(void)
+{
+	GuardIntent *intent = guard_intent_new(GUARD_OP_DDL,
+										   GUARD_SETTING_OBJECT_TYPE);
+
+	ObjectAddressSet(intent->address, EventTriggerRelationId, InvalidOid);
+	intent->object_name = pstrdup("event_triggers");
+	intent->object_identity = pstrdup("event_triggers");
+	return intent;
+}
