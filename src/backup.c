@@ -10,68 +10,100 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "backup.h"
 #include "catalog.h"
 
+
 /*
  * Fill stmt->backups with the newest backup and the newest one with a
- * recorded restore test.  Runs as the extension owner; the query uses no
- * operator a search_path could redirect.
+ * recorded restore test: the finished_at index read backwards, under the
+ * latest snapshot (a marker committed after a REPEATABLE READ transaction
+ * began counts), straight from the table -- no SPI, so nothing of it shows
+ * up in pgaudit's log, and the DDL user needs no right on it.  Ties on
+ * finished_at go to the higher id.  Once per statement.
  */
 void
 backup_load(GuardStatement *stmt)
 {
-	static SPIPlanPtr plan = NULL;
-	GuardOwnerContext saved;
-	int			ret;
+	Relation	rel;
+	Relation	index;
+	Oid			indexid;
+	Snapshot	snapshot;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	AttrNumber	id_att;
+	AttrNumber	finished_att;
+	AttrNumber	verified_att;
+	bool		have_newest = false;
 
 	if (stmt->backups.loaded)
 		return;
+	memset(&stmt->backups, 0, sizeof(stmt->backups));
 
-	guard_spi_connect_as_owner(&stmt->catalog, &saved);
-	/* planned once per backend: it runs for every data-destroying statement */
-	if (plan == NULL)
+	rel = table_open(stmt->catalog.backups_relid, AccessShareLock);
+	id_att = guard_column_number(rel, "id");
+	finished_att = guard_column_number(rel, "finished_at");
+	verified_att = guard_column_number(rel, "restore_verified_at");
+	indexid = get_relname_relid("backups_finished_at_idx",
+								RelationGetNamespace(rel));
+	if (!OidIsValid(indexid))
+		elog(ERROR, "guarded_ddl: index guarded_ddl.backups_finished_at_idx is missing");
+	index = index_open(indexid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan_ordered(rel, index, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext_ordered(scan,
+															BackwardScanDirection)))
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT n.id, n.finished_at, v.id, v.finished_at"
-					  "  FROM (SELECT 1) AS one"
-					  "  LEFT JOIN LATERAL (SELECT b.id, b.finished_at"
-					  "                       FROM guarded_ddl.backups AS b"
-					  "                      ORDER BY b.finished_at DESC, b.id DESC"
-					  "                      LIMIT 1) AS n ON true"
-					  "  LEFT JOIN LATERAL (SELECT b.id, b.finished_at"
-					  "                       FROM guarded_ddl.backups AS b"
-					  "                      WHERE b.restore_verified_at IS NOT NULL"
-					  "                      ORDER BY b.finished_at DESC, b.id DESC"
-					  "                      LIMIT 1) AS v ON true",
-					  0, NULL);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "guarded_ddl: could not plan the backup query");
-		plan = p;
-	}
-	ret = SPI_execute_plan(plan, NULL, NULL, true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "guarded_ddl: could not read guarded_ddl.backups: %s",
-			 SPI_result_code_string(ret));
-	else
-	{
-		HeapTuple	tuple = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		Datum		d;
+		int64		id = DatumGetInt64(heap_getattr(tuple, id_att,
+													RelationGetDescr(rel),
+													&isnull));
+		Datum		finished = heap_getattr(tuple, finished_att,
+											RelationGetDescr(rel), &isnull);
+		TimestampTz at;
+		bool		verified;
 
-		d = SPI_getbinval(tuple, desc, 1, &isnull);
-		stmt->backups.newest_id = isnull ? 0 : DatumGetInt64(d);
-		d = SPI_getbinval(tuple, desc, 2, &isnull);
-		stmt->backups.newest_finished = isnull ? 0 : DatumGetTimestampTz(d);
-		d = SPI_getbinval(tuple, desc, 3, &isnull);
-		stmt->backups.verified_id = isnull ? 0 : DatumGetInt64(d);
-		d = SPI_getbinval(tuple, desc, 4, &isnull);
-		stmt->backups.verified_finished = isnull ? 0 : DatumGetTimestampTz(d);
+		if (isnull)
+			continue;
+		at = DatumGetTimestampTz(finished);
+		(void) heap_getattr(tuple, verified_att, RelationGetDescr(rel), &isnull);
+		verified = !isnull;
+
+		/* a tie on finished_at goes to the higher id */
+		if (!have_newest || (at == stmt->backups.newest_finished &&
+							 id > stmt->backups.newest_id))
+		{
+			stmt->backups.newest_id = id;
+			stmt->backups.newest_finished = at;
+			have_newest = true;
+		}
+		if (verified &&
+			(stmt->backups.verified_id == 0 ||
+			 (at == stmt->backups.verified_finished &&
+			  id > stmt->backups.verified_id)))
+		{
+			stmt->backups.verified_id = id;
+			stmt->backups.verified_finished = at;
+		}
+		/* older rows cannot change either answer any more */
+		if (at < stmt->backups.newest_finished &&
+			(stmt->backups.verified_id != 0 &&
+			 at < stmt->backups.verified_finished))
+			break;
 	}
-	guard_spi_finish_as_owner(&saved);
+	systable_endscan_ordered(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
 	stmt->backups.loaded = true;
 }
+

@@ -137,3 +137,24 @@ guard_spi_finish_as_owner(GuardOwnerContext *saved)
 	AtEOXact_GUC(false, saved->save_nestlevel);
 	SetUserIdAndSecContext(saved->save_userid, saved->save_sec_context);
 }
+
+/*
+ * A column's number in one of guarded_ddl's tables, by name, so that code
+ * reading them directly does not depend on the column order of a version.
+ */
+AttrNumber
+guard_column_number(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->attnum;
+	}
+	elog(ERROR, "guarded_ddl: %s has no column \"%s\"",
+		 RelationGetRelationName(rel), name);
+	return InvalidAttrNumber;	/* keep the compiler quiet */
+}

@@ -18,13 +18,18 @@
 
 #include "access/xact.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -51,7 +56,6 @@ static bool policy_action_used[GUARD_ACTION_SOFT_DROP + 1];
 
 static void policy_invalidate(Datum arg, Oid relid);
 static void policy_load(const GuardCatalog *catalog);
-static char *pattern_or_null(HeapTuple tuple, TupleDesc desc, int attno);
 static bool rule_matches(const GuardRule *rule, const GuardIntent *intent,
 						 const char *role, const char *application,
 						 TimestampTz now);
@@ -104,19 +108,88 @@ policy_ensure_loaded(const GuardCatalog *catalog)
 	policy_load(catalog);
 }
 
+/* Attribute numbers of the policy columns, found by name once per load. */
+typedef struct PolicyColumns
+{
+	AttrNumber	id,
+				priority,
+				operation,
+				object_type,
+				schema_name,
+				object_name,
+				column_name,
+				role_name,
+				application_name,
+				action,
+				backup_max_age,
+				require_verified_backup,
+				enabled,
+				expires_at;
+} PolicyColumns;
+
+/* Order of evaluation: (priority, id). */
+static int
+rule_order(const ListCell *a, const ListCell *b)
+{
+	const GuardRule *ra = lfirst(a);
+	const GuardRule *rb = lfirst(b);
+
+	if (ra->priority != rb->priority)
+		return ra->priority < rb->priority ? -1 : 1;
+	if (ra->id != rb->id)
+		return ra->id < rb->id ? -1 : 1;
+	return 0;
+}
+
+/* An interval in seconds, as date_part('epoch', interval) counts it. */
+static double
+interval_seconds(const Interval *span)
+{
+	return span->time / 1000000.0 +
+		((double) DAYS_PER_YEAR * SECS_PER_DAY) * (span->month / MONTHS_PER_YEAR) +
+		((double) DAYS_PER_MONTH * SECS_PER_DAY) * (span->month % MONTHS_PER_YEAR) +
+		((double) SECS_PER_DAY) * span->day;
+}
+
+/* A pattern column; '*' (match anything) is stored as NULL. */
+static char *
+pattern_or_null(TupleTableSlot *slot, AttrNumber attno)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, attno, &isnull);
+	char	   *value;
+
+	if (isnull)
+		return NULL;
+	value = TextDatumGetCString(d);
+	if (strcmp(value, "*") == 0)
+		return NULL;
+	return value;
+}
+
 /*
- * Read every enabled rule, as the extension owner (the DDL user needs no
- * right on the policy).  Malformed rows -- only possible when someone
- * disabled the validation -- fail closed: an unknown action becomes deny, an
- * unknown operation matches every operation.
+ * Read every enabled rule straight from the table, under the latest
+ * snapshot: the transaction's own snapshot would hide a rule committed
+ * after a REPEATABLE READ transaction began, and the cache would keep that
+ * stale state after it.  No SPI, so nothing of it shows up in pgaudit's
+ * log under the user's statement, and the DDL user needs no right on the
+ * table.  Malformed rows -- only possible when someone disabled the
+ * validation -- fail closed: an unknown action becomes deny, an unknown
+ * operation matches every operation.
  */
 static void
 policy_load(const GuardCatalog *catalog)
 {
-	GuardOwnerContext saved;
 	MemoryContext oldcxt;
 	HASHCTL		ctl;
-	int			ret;
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	PolicyColumns col;
+	List	   *rules = NIL;
+	ListCell   *lc;
+	int			rank = 0;
 
 	if (policy_context == NULL)
 		policy_context = AllocSetContextCreate(TopMemoryContext,
@@ -136,62 +209,80 @@ policy_load(const GuardCatalog *catalog)
 	rules_by_name = hash_create("guarded_ddl rules by name", 256, &ctl,
 								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
-	guard_spi_connect_as_owner(catalog, &saved);
-	ret = SPI_execute("SELECT id, priority, operation, object_type, schema_name,"
-					  "       object_name, column_name, role_name,"
-					  "       application_name, action,"
-					  "       pg_catalog.date_part('epoch', backup_max_age),"
-					  "       require_verified_backup, expires_at"
-					  "  FROM guarded_ddl.policy"
-					  " WHERE enabled"
-					  " ORDER BY priority, id",
-					  true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "guarded_ddl: could not read guarded_ddl.policy: %s",
-			 SPI_result_code_string(ret));
+	rel = table_open(catalog->policy_relid, AccessShareLock);
+	col.id = guard_column_number(rel, "id");
+	col.priority = guard_column_number(rel, "priority");
+	col.operation = guard_column_number(rel, "operation");
+	col.object_type = guard_column_number(rel, "object_type");
+	col.schema_name = guard_column_number(rel, "schema_name");
+	col.object_name = guard_column_number(rel, "object_name");
+	col.column_name = guard_column_number(rel, "column_name");
+	col.role_name = guard_column_number(rel, "role_name");
+	col.application_name = guard_column_number(rel, "application_name");
+	col.action = guard_column_number(rel, "action");
+	col.backup_max_age = guard_column_number(rel, "backup_max_age");
+	col.require_verified_backup = guard_column_number(rel,
+												"require_verified_backup");
+	col.enabled = guard_column_number(rel, "enabled");
+	col.expires_at = guard_column_number(rel, "expires_at");
 
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
 	oldcxt = MemoryContextSwitchTo(policy_context);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		GuardRule  *rule = palloc0(sizeof(GuardRule));
+		GuardRule  *rule;
 		bool		isnull;
-		char	   *text;
-		char	   *literal;
 		Datum		d;
+		char	   *word;
 
-		rule->rank = (int) i;
-		rule->id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
-		rule->priority = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
+		d = slot_getattr(slot, col.enabled, &isnull);
+		if (isnull || !DatumGetBool(d))
+			continue;
+		rule = palloc0(sizeof(GuardRule));
+		rule->id = DatumGetInt64(slot_getattr(slot, col.id, &isnull));
+		d = slot_getattr(slot, col.priority, &isnull);
+		rule->priority = isnull ? 100 : DatumGetInt32(d);
 
-		text = SPI_getvalue(tuple, desc, 3);
-		rule->any_operation = (text == NULL || strcmp(text, "*") == 0 ||
-							   !guard_operation_parse(text, &rule->operation));
-		rule->object_type = pattern_or_null(tuple, desc, 4);
-		rule->schema_name = pattern_or_null(tuple, desc, 5);
-		rule->object_name = pattern_or_null(tuple, desc, 6);
-		rule->column_name = pattern_or_null(tuple, desc, 7);
-		rule->role_name = pattern_or_null(tuple, desc, 8);
-		rule->application_name = pattern_or_null(tuple, desc, 9);
+		word = pattern_or_null(slot, col.operation);
+		rule->any_operation = (word == NULL ||
+							   !guard_operation_parse(word, &rule->operation));
+		rule->object_type = pattern_or_null(slot, col.object_type);
+		rule->schema_name = pattern_or_null(slot, col.schema_name);
+		rule->object_name = pattern_or_null(slot, col.object_name);
+		rule->column_name = pattern_or_null(slot, col.column_name);
+		rule->role_name = pattern_or_null(slot, col.role_name);
+		rule->application_name = pattern_or_null(slot, col.application_name);
 
-		text = SPI_getvalue(tuple, desc, 10);
-		if (text == NULL || !guard_action_parse(text, &rule->action))
+		d = slot_getattr(slot, col.action, &isnull);
+		word = isnull ? NULL : TextDatumGetCString(d);
+		if (word == NULL || !guard_action_parse(word, &rule->action))
 		{
 			ereport(WARNING,
 					(errmsg("guarded_ddl: policy rule %lld has unknown action \"%s\"; treating it as deny",
-							(long long) rule->id, text ? text : "(null)")));
+							(long long) rule->id, word ? word : "(null)")));
 			rule->action = GUARD_ACTION_DENY;
 		}
 
-		d = SPI_getbinval(tuple, desc, 11, &isnull);
-		rule->backup_max_age_secs = isnull ? -1 : DatumGetFloat8(d);
-		d = SPI_getbinval(tuple, desc, 12, &isnull);
+		d = slot_getattr(slot, col.backup_max_age, &isnull);
+		rule->backup_max_age_secs = isnull ? -1
+			: interval_seconds(DatumGetIntervalP(d));
+		d = slot_getattr(slot, col.require_verified_backup, &isnull);
 		rule->require_verified = !isnull && DatumGetBool(d);
-		d = SPI_getbinval(tuple, desc, 13, &isnull);
+		d = slot_getattr(slot, col.expires_at, &isnull);
 		rule->has_expiry = !isnull;
 		rule->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+		rules = lappend(rules, rule);
+	}
+	list_sort(rules, rule_order);
 
+	foreach(lc, rules)
+	{
+		GuardRule  *rule = lfirst(lc);
+		char	   *literal;
+
+		rule->rank = rank++;
 		if (rule->object_name != NULL &&
 			glob_is_literal(rule->object_name, &literal))
 		{
@@ -214,21 +305,13 @@ policy_load(const GuardCatalog *catalog)
 	}
 	MemoryContextSwitchTo(oldcxt);
 
-	guard_spi_finish_as_owner(&saved);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
 
 	policy_cached_relid = catalog->policy_relid;
 	policy_valid = true;
-}
-
-/* A pattern column; '*' (match anything) is stored as NULL. */
-static char *
-pattern_or_null(HeapTuple tuple, TupleDesc desc, int attno)
-{
-	char	   *value = SPI_getvalue(tuple, desc, attno);
-
-	if (value == NULL || strcmp(value, "*") == 0)
-		return NULL;
-	return value;
 }
 
 static inline bool
