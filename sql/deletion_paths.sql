@@ -81,7 +81,10 @@ $$;
 
 -- Cascades that would take guarded_ddl with them.  (PostgreSQL itself
 -- refuses to drop one member of an extension on its own: 2BP01.)
+-- (its NOTICE would name this session's numbered temporary schema)
+SET client_min_messages = warning;
 SELECT pg_temp.attempt('DROP EXTENSION plpgsql CASCADE');
+RESET client_min_messages;
 SELECT pg_temp.attempt('DROP FUNCTION guarded_ddl.glob_match(text, text) CASCADE');
 SELECT pg_temp.attempt('DROP FUNCTION guarded_ddl.policy_changed() CASCADE');
 SELECT pg_temp.attempt('DROP OWNED BY regress_gd_ext_owner');

@@ -46,6 +46,7 @@ static Oid	domain_of(Node *parsetree);
 static void check_dependencies_of(const ObjectAddress *dependent,
 								  const ObjectAddress *shown_as);
 static void check_column_defaults(Oid relid);
+static char *temp_identity(const ObjectAddress *object);
 
 /*
  * Refuse the command if the permanent relation or domain it created or
@@ -169,10 +170,10 @@ check_dependencies_of(const ObjectAddress *dependent,
 						getObjectTypeDescription(shown_as, false),
 						getObjectIdentity(shown_as, false),
 						getObjectTypeDescription(&referenced, false),
-						getObjectIdentity(&referenced, false)),
+						temp_identity(&referenced)),
 				 errdetail("When the session ends, PostgreSQL drops its temporary objects with everything that depends on them, so the data of %s would go with %s.",
 						   getObjectIdentity(shown_as, false),
-						   getObjectIdentity(&referenced, false)),
+						   temp_identity(&referenced)),
 				 errhint("Use a permanent type or function, or make the table temporary too.")));
 	}
 	systable_endscan(scan);
@@ -207,4 +208,21 @@ check_column_defaults(Oid relid)
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+}
+
+/*
+ * A temporary object's identity as the user wrote it: "pg_temp.f()" rather
+ * than the backend-numbered "pg_temp_7.f()".  Palloc'd.
+ */
+static char *
+temp_identity(const ObjectAddress *object)
+{
+	char	   *identity = getObjectIdentity(object, false);
+	const char *p = identity;
+
+	if (strncmp(p, "pg_temp_", 8) != 0)
+		return identity;
+	for (p += 8; *p >= '0' && *p <= '9'; p++)
+		;
+	return *p == '.' ? psprintf("pg_temp%s", p) : identity;
 }
