@@ -4,9 +4,10 @@
  *	  Records decisions in guarded_ddl.audit, one row per intent.
  *
  *	  Allowed, warned and overridden intents are written in the statement's
- *	  own transaction (as the extension owner), so a statement that fails or
- *	  rolls back leaves no "allowed" row.  Refused intents are written by a
- *	  background worker in a transaction of its own (audit_worker.c), because
+ *	  own transaction (as the extension owner, straight into the table), so
+ *	  a statement that fails or rolls back leaves no "allowed" row.  Refused
+ *	  intents are written by a background worker in a transaction of its
+ *	  own (audit_writer.c), because
  *	  the refusal's ERROR rolls back everything this transaction wrote; they
  *	  always also go to the server log.
  *
@@ -24,13 +25,21 @@
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "commands/sequence.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
@@ -40,32 +49,9 @@
 #include "settings.h"
 #include "statement.h"
 
-/* Longest statement text kept in an audit row. */
-
-static SPIPlanPtr insert_plan = NULL;
 static uint32 restore_point_counter = 0;
 
 static char *client_addr_text(void);
-static void insert_rows(const GuardCatalog *catalog, List *rows,
-						List *intents);
-
-/*
- * The INSERT every audit row goes through, in this backend and in the
- * worker.  All values travel as text and are cast here, so both paths share
- * one row format.
- */
-const char *const audit_insert_sql =
-"INSERT INTO guarded_ddl.audit (decision, operation, object_type,"
-" object_identity, schema_name, object_name, column_name, cascaded,"
-" holds_data, row_estimate, command_tag, statement, policy_id, backup_id,"
-" backup_age, reason, role_name, session_role, application_name,"
-" client_addr, backend_pid, txid, wal_lsn, restore_point)"
-" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.bool,"
-" $9::pg_catalog.bool, $10::pg_catalog.int8, $11, $12, $13::pg_catalog.int8,"
-" $14::pg_catalog.int8, $15::pg_catalog.interval, $16, $17::pg_catalog.name,"
-" $18::pg_catalog.name, $19, $20::pg_catalog.inet, $21::pg_catalog.int4,"
-" $22::pg_catalog.xid8, $23::pg_catalog.pg_lsn, $24)"
-" RETURNING id";
 
 /*
  * The text values of one audit row (NULL pointer = SQL NULL), allocated in
@@ -210,7 +196,7 @@ audit_record_statement(GuardStatement *stmt)
 		intent->audited = true;
 	}
 	if (rows != NIL)
-		insert_rows(&stmt->catalog, rows, audited);
+		audit_insert_rows(&stmt->catalog, rows, audited);
 }
 
 /*
@@ -230,106 +216,143 @@ audit_record_command(GuardStatement *stmt, const char *object_type,
 	intent.object_identity = object_identity ? (char *) object_identity : "";
 	intent.schema_name = (char *) schema_name;
 	intent.row_estimate = -1;
-	insert_rows(&stmt->catalog,
-				list_make1(audit_row_values(stmt, &intent, true)), NIL);
+	audit_insert_rows(&stmt->catalog,
+					  list_make1(audit_row_values(stmt, &intent, true)), NIL);
 }
 
 /*
- * The same INSERT for many rows at once: one executor run per statement
- * however many intents it has (a DROP SCHEMA of thousands of tables).  Each
- * parameter is a text[] holding one column; unnest() (unqualified: the
- * parser expands its multi-argument form itself, always from pg_catalog)
- * zips them back into rows, in order.
+ * The audit table's columns the rows fill, in the order of
+ * audit_row_values(); id and logged_at are filled here.
  */
-static const char *const audit_insert_many_sql =
-"INSERT INTO guarded_ddl.audit (decision, operation, object_type,"
-" object_identity, schema_name, object_name, column_name, cascaded,"
-" holds_data, row_estimate, command_tag, statement, policy_id, backup_id,"
-" backup_age, reason, role_name, session_role, application_name,"
-" client_addr, backend_pid, txid, wal_lsn, restore_point)"
-" SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8::pg_catalog.bool,"
-" u.c9::pg_catalog.bool, u.c10::pg_catalog.int8, u.c11, u.c12,"
-" u.c13::pg_catalog.int8, u.c14::pg_catalog.int8, u.c15::pg_catalog.interval,"
-" u.c16, u.c17::pg_catalog.name, u.c18::pg_catalog.name, u.c19,"
-" u.c20::pg_catalog.inet, u.c21::pg_catalog.int4, u.c22::pg_catalog.xid8,"
-" u.c23::pg_catalog.pg_lsn, u.c24"
-" FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-"             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
-"      WITH ORDINALITY AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11,"
-"                            c12, c13, c14, c15, c16, c17, c18, c19, c20,"
-"                            c21, c22, c23, c24, ord)"
-" ORDER BY u.ord"
-" RETURNING id";
+static const char *const audit_columns[AUDIT_NCOLUMNS] = {
+	"decision", "operation", "object_type", "object_identity", "schema_name",
+	"object_name", "column_name", "cascaded", "holds_data", "row_estimate",
+	"command_tag", "statement", "policy_id", "backup_id", "backup_age",
+	"reason", "role_name", "session_role", "application_name", "client_addr",
+	"backend_pid", "txid", "wal_lsn", "restore_point"
+};
 
 /*
- * Insert the rows (each an array of AUDIT_NCOLUMNS text values) with one
- * statement; when intents is given (one per row), each learns the id of its
- * audit row.
+ * The next audit id: the id sequence's next value -- unless someone rewound
+ * the sequence (setval) so that it hands out an id already taken: then one
+ * past the highest id, and the sequence is moved there, so that no row,
+ * a denial least of all, is lost to a duplicate key.
  */
-static void
-insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
+static int64
+next_audit_id(Relation rel, Oid seqid, Oid pkeyid)
 {
-	GuardOwnerContext saved;
-	int			nrows = list_length(rows);
-	Datum		columns[AUDIT_NCOLUMNS];
-	Datum	   *elems = palloc(sizeof(Datum) * nrows);
-	bool	   *elemnulls = palloc(sizeof(bool) * nrows);
-	int			ret;
+	int64		id = nextval_internal(seqid, false);
+	Relation	index = index_open(pkeyid, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		taken;
 
-	for (int col = 0; col < AUDIT_NCOLUMNS; col++)
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = systable_beginscan(rel, pkeyid, true, SnapshotAny, 1, &key);
+	taken = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	if (taken)
 	{
-		int			dims[1] = {nrows};
-		int			lbs[1] = {1};
-		int			r = 0;
-		ListCell   *lc;
+		bool		isnull;
 
-		foreach(lc, rows)
-		{
-			char	  **v = lfirst(lc);
-
-			elemnulls[r] = (v[col] == NULL);
-			elems[r] = v[col] ? CStringGetTextDatum(v[col]) : (Datum) 0;
-			r++;
-		}
-		columns[col] = PointerGetDatum(construct_md_array(elems, elemnulls, 1,
-														  dims, lbs, TEXTOID,
-														  -1, false,
-														  TYPALIGN_INT));
+		scan = systable_beginscan_ordered(rel, index, SnapshotAny, 0, NULL);
+		tuple = systable_getnext_ordered(scan, BackwardScanDirection);
+		id = DatumGetInt64(heap_getattr(tuple, guard_column_number(rel, "id"),
+										RelationGetDescr(rel), &isnull)) + 1;
+		systable_endscan_ordered(scan);
+		DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seqid),
+							Int64GetDatum(id));
+		ereport(LOG,
+				(errmsg("guarded_ddl: the audit id sequence had been set back; continuing at %lld",
+						(long long) id)));
 	}
+	index_close(index, AccessShareLock);
+	return id;
+}
 
-	guard_spi_connect_as_owner(catalog, &saved);
-	if (insert_plan == NULL)
+/*
+ * Insert the rows (each an array of AUDIT_NCOLUMNS text values, NULL for
+ * SQL NULL) straight into guarded_ddl.audit, as its owner, with index
+ * maintenance -- no SQL, so nothing of it shows up in pgaudit's log under
+ * the user's statement, and no trigger of the table runs (the extension's
+ * own rows need no checking).  When intents is given (one per row), each
+ * learns the id of its row.  Used in the statement's transaction and by
+ * the worker that commits denials.
+ */
+void
+audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
+{
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	attnums[AUDIT_NCOLUMNS];
+	Oid			typinput[AUDIT_NCOLUMNS];
+	Oid			typioparam[AUDIT_NCOLUMNS];
+	AttrNumber	id_att;
+	AttrNumber	logged_att;
+	Oid			seqid;
+	Oid			pkeyid;
+	Oid			save_userid;
+	int			save_sec_context;
+	ListCell   *lc;
+	ListCell   *ilc = list_head(intents);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(catalog->owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+
+	rel = table_open(catalog->audit_relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < AUDIT_NCOLUMNS; i++)
 	{
-		Oid			argtypes[AUDIT_NCOLUMNS];
-		SPIPlanPtr	plan;
+		attnums[i] = guard_column_number(rel, audit_columns[i]);
+		getTypeInputInfo(TupleDescAttr(desc, attnums[i] - 1)->atttypid,
+						 &typinput[i], &typioparam[i]);
+	}
+	id_att = guard_column_number(rel, "id");
+	logged_att = guard_column_number(rel, "logged_at");
+	seqid = get_relname_relid("audit_id_seq", catalog->schema_oid);
+	pkeyid = get_relname_relid("audit_pkey", catalog->schema_oid);
+	if (!OidIsValid(seqid) || !OidIsValid(pkeyid))
+		elog(ERROR, "guarded_ddl: guarded_ddl.audit_id_seq or audit_pkey is missing");
 
+	foreach(lc, rows)
+	{
+		char	  **v = lfirst(lc);
+		Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
+		bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+		HeapTuple	tuple;
+		int64		id;
+
+		memset(nulls, true, sizeof(bool) * desc->natts);
 		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
-			argtypes[i] = TEXTARRAYOID;
-		plan = SPI_prepare(audit_insert_many_sql, AUDIT_NCOLUMNS, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "guarded_ddl: could not prepare the audit insert: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "guarded_ddl: could not keep the audit insert plan");
-		insert_plan = plan;
-	}
-	ret = SPI_execute_plan(insert_plan, columns, NULL, false, 0);
-	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) nrows)
-		elog(ERROR, "guarded_ddl: audit insert failed: %s",
-			 SPI_result_code_string(ret));
-	if (intents != NIL)
-	{
-		for (int r = 0; r < nrows; r++)
 		{
-			bool		isnull;
-			GuardIntent *intent = list_nth(intents, r);
+			int			att = attnums[i] - 1;
 
-			intent->audit_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
-														   SPI_tuptable->tupdesc,
-														   1, &isnull));
+			if (v[i] == NULL)
+				continue;
+			values[att] = OidInputFunctionCall(typinput[i], v[i], typioparam[i],
+											   TupleDescAttr(desc, att)->atttypmod);
+			nulls[att] = false;
+		}
+		id = next_audit_id(rel, seqid, pkeyid);
+		values[id_att - 1] = Int64GetDatum(id);
+		nulls[id_att - 1] = false;
+		values[logged_att - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
+		nulls[logged_att - 1] = false;
+
+		tuple = heap_form_tuple(desc, values, nulls);
+		CatalogTupleInsert(rel, tuple);
+		heap_freetuple(tuple);
+		if (ilc != NULL)
+		{
+			((GuardIntent *) lfirst(ilc))->audit_id = id;
+			ilc = lnext(intents, ilc);
 		}
 	}
-	guard_spi_finish_as_owner(&saved);
+	table_close(rel, RowExclusiveLock);
+	CommandCounterIncrement();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
 /*

@@ -19,7 +19,6 @@
 #define AUDIT_NCOLUMNS 24
 
 /* audit.c */
-extern const char *const audit_insert_sql;
 extern char **audit_row_values(GuardStatement *stmt, const GuardIntent *intent,
 							   bool with_txid);
 extern void audit_prepare_statement(GuardStatement *stmt);
@@ -29,6 +28,8 @@ extern void audit_record_command(GuardStatement *stmt,
 								 const char *object_identity,
 								 const char *schema_name);
 extern void audit_denials_durably(GuardStatement *stmt);
+extern void audit_insert_rows(const GuardCatalog *catalog, List *rows,
+							  List *intents);
 
 /* audit_writer.c: commit the rows in a transaction of their own. */
 extern bool audit_worker_write(const GuardCatalog *catalog, List *rows,

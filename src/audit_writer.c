@@ -25,7 +25,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -44,6 +43,7 @@
 #include "utils/wait_event.h"
 
 #include "audit.h"
+#include "catalog.h"
 #include "settings.h"
 
 PGDLLEXPORT void guarded_ddl_audit_worker_main(Datum main_arg);
@@ -284,55 +284,34 @@ audit_worker_wait_pending(void)
 static void
 insert_rows(AuditWorkerShared *shared)
 {
+	GuardCatalog catalog;
+	List	   *rows = NIL;
 	const char *p;
 	const char *end;
-	Oid			argtypes[AUDIT_NCOLUMNS];
-	SPIPlanPtr	plan;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
-					PGC_S_OVERRIDE);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl audit writer: SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
-
-	for (int i = 0; i < AUDIT_NCOLUMNS; i++)
-		argtypes[i] = TEXTOID;
-	plan = SPI_prepare(audit_insert_sql, AUDIT_NCOLUMNS, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "guarded_ddl audit writer: could not prepare the insert: %s",
-			 SPI_result_code_string(SPI_result));
+	if (!guard_catalog_lookup(&catalog))
+		elog(ERROR, "guarded_ddl audit writer: guarded_ddl is not installed in this database");
 
 	p = shared->data;
 	end = shared->data + shared->len;
 	for (int row = 0; row < shared->nrows && p < end; row++)
 	{
-		Datum		values[AUDIT_NCOLUMNS];
-		char		nulls[AUDIT_NCOLUMNS];
-		int			ret;
+		char	  **v = palloc0(sizeof(char *) * AUDIT_NCOLUMNS);
 
 		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
 		{
 			if (*p++ == 'n')
-			{
-				values[i] = (Datum) 0;
-				nulls[i] = 'n';
-			}
-			else
-			{
-				values[i] = CStringGetTextDatum(p);
-				nulls[i] = ' ';
-				p += strlen(p) + 1;
-			}
+				continue;
+			v[i] = pstrdup(p);
+			p += strlen(p) + 1;
 		}
-		ret = SPI_execute_plan(plan, values, nulls, false, 0);
-		if (ret != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "guarded_ddl audit writer: insert failed: %s",
-				 SPI_result_code_string(ret));
+		rows = lappend(rows, v);
 	}
+	audit_insert_rows(&catalog, rows, NIL);
 
-	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 }

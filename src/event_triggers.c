@@ -15,6 +15,10 @@
 #include "postgres.h"
 
 #include "commands/event_trigger.h"
+#include "executor/executor.h"
+#include "funcapi.h"
+#include "utils/fmgroids.h"
+#include "utils/tuplestore.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "tcop/cmdtag.h"
@@ -40,6 +44,7 @@ PG_FUNCTION_INFO_V1(guarded_ddl_ddl_command_end);
 static EventTriggerData *event_data(FunctionCallInfo fcinfo);
 static GuardStatement *statement_for_event(EventTriggerData *trigdata);
 static List *read_dropped_objects(GuardStatement *stmt);
+static char *dropped_text(TupleTableSlot *slot, int attno);
 static void audit_other_commands(GuardStatement *stmt);
 static Oid	rewrite_relid(int *reason);
 static bool statement_changes_guard(GuardStatement *stmt);
@@ -187,81 +192,80 @@ statement_for_event(EventTriggerData *trigdata)
 }
 
 /*
- * pg_event_trigger_dropped_objects(), copied into the statement's memory.
- * Everything is schema-qualified: search_path cannot redirect it.
+ * pg_event_trigger_dropped_objects(), copied into the statement's memory:
+ * the function is called directly, not through SQL, so nothing of it shows
+ * up in pgaudit's log under the user's statement.  Internal parts (row
+ * types, TOAST tables, indexes behind keys) belong to their owner's intent
+ * and are skipped already, except relations, which may be partitions or
+ * extension members; temporary objects hold nothing that outlives the
+ * session.
  */
 static List *
 read_dropped_objects(GuardStatement *stmt)
 {
-	static SPIPlanPtr plan = NULL;
+	FmgrInfo	flinfo;
+	ReturnSetInfo rsinfo;
+	EState	   *estate = CreateExecutorState();
+	TupleTableSlot *slot;
 	List	   *result = NIL;
-	int			ret;
+	LOCAL_FCINFO(fcinfo, 0);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
-	/* planned once per backend: it runs for every DROP */
-	if (plan == NULL)
+	fmgr_info(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &flinfo);
+	memset(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.econtext = CreateExprContext(estate);
+	rsinfo.allowedModes = SFRM_Materialize;
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL,
+							 (Node *) &rsinfo);
+	(void) FunctionCallInvoke(fcinfo);
+	if (rsinfo.setResult == NULL)
 	{
-		/*
-		 * Internal parts (row types, TOAST tables, indexes behind keys)
-		 * belong to their owner's intent and are skipped here already,
-		 * except relations, which may be partitions or extension members.
-		 */
-		SPIPlanPtr	p = SPI_prepare("SELECT classid, objid, objsubid, original, normal,"
-									"       is_temporary, object_type, schema_name,"
-									"       object_name, object_identity, address_names"
-									"  FROM pg_catalog.pg_event_trigger_dropped_objects()"
-									" WHERE (original OR normal"
-									"        OR object_type OPERATOR(pg_catalog.=)"
-									"           ANY ('{table,\"materialized view\"}'::pg_catalog.text[]))"
-									"   AND NOT is_temporary",
-									0, NULL);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "guarded_ddl: could not plan the dropped objects query");
-		plan = p;
+		FreeExecutorState(estate);
+		return NIL;
 	}
-	ret = SPI_execute_plan(plan, NULL, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "guarded_ddl: could not read the dropped objects: %s",
-			 SPI_result_code_string(ret));
 
-	for (uint64 i = 0; i < SPI_processed; i++)
+	slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot))
 	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		GuardDroppedObject *obj;
 		MemoryContext oldcxt;
 		bool		isnull;
 		Datum		names;
+		char	   *type;
+
+		slot_getallattrs(slot);
+		type = dropped_text(slot, 7);
+		if (DatumGetBool(slot_getattr(slot, 6, &isnull)) ||
+			!(DatumGetBool(slot_getattr(slot, 4, &isnull)) ||
+			  DatumGetBool(slot_getattr(slot, 5, &isnull)) ||
+			  (type != NULL && (strcmp(type, "table") == 0 ||
+								strcmp(type, "materialized view") == 0))))
+			continue;
 
 		oldcxt = MemoryContextSwitchTo(stmt->context);
 		obj = palloc0(sizeof(GuardDroppedObject));
-		obj->address.classId = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
-		obj->address.objectId = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
-		obj->address.objectSubId = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
-		obj->original = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
-		obj->normal = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
-		obj->is_temporary = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
-		obj->object_type = SPI_getvalue(tuple, desc, 7);
-		obj->schema_name = SPI_getvalue(tuple, desc, 8);
-		obj->object_name = SPI_getvalue(tuple, desc, 9);
-		obj->object_identity = SPI_getvalue(tuple, desc, 10);
-		if (obj->object_type == NULL)
-			obj->object_type = "?";
+		obj->address.classId = DatumGetObjectId(slot_getattr(slot, 1, &isnull));
+		obj->address.objectId = DatumGetObjectId(slot_getattr(slot, 2, &isnull));
+		obj->address.objectSubId = DatumGetInt32(slot_getattr(slot, 3, &isnull));
+		obj->original = DatumGetBool(slot_getattr(slot, 4, &isnull));
+		obj->normal = DatumGetBool(slot_getattr(slot, 5, &isnull));
+		obj->is_temporary = false;
+		obj->object_type = type ? pstrdup(type) : "?";
+		obj->schema_name = dropped_text(slot, 8);
+		obj->object_name = dropped_text(slot, 9);
+		obj->object_identity = dropped_text(slot, 10);
 		if (obj->object_identity == NULL)
 			obj->object_identity = "?";
 
-		names = SPI_getbinval(tuple, desc, 11, &isnull);
+		names = slot_getattr(slot, 11, &isnull);
 		if (!isnull)
 		{
-			ArrayType  *arr = DatumGetArrayTypeP(names);
 			Datum	   *elems;
 			bool	   *elemnulls;
 			int			nelems;
 
-			deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
-							  &elems, &elemnulls, &nelems);
+			deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false,
+							  TYPALIGN_INT, &elems, &elemnulls, &nelems);
 			for (int j = 0; j < nelems; j++)
 				obj->address_names = lappend(obj->address_names,
 											 elemnulls[j] ? pstrdup("")
@@ -270,8 +274,20 @@ read_dropped_objects(GuardStatement *stmt)
 		result = lappend(result, obj);
 		MemoryContextSwitchTo(oldcxt);
 	}
-	SPI_finish();
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(rsinfo.setResult);
+	FreeExecutorState(estate);
 	return result;
+}
+
+/* A text column of the dropped-objects row, palloc'd, or NULL. */
+static char *
+dropped_text(TupleTableSlot *slot, int attno)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, attno, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 /* audit = all: one row per object the command created or changed. */
