@@ -137,6 +137,17 @@ SELECT decision, object_type, object_identity, holds_data
   FROM guarded_ddl.audit WHERE id > :mark ORDER BY object_identity;
 SELECT to_regnamespace('own') AS own_schema;
 
+-- A DELETE earlier in the same transaction does not make a table (or a
+-- column) empty for the guard: the rows are committed data until it commits.
+CREATE TABLE app.ledger (id int, note text);
+INSERT INTO app.ledger SELECT g, 'entry ' || g FROM generate_series(1, 3) g;
+BEGIN;
+DELETE FROM app.ledger;
+SELECT pg_temp.attempt('DROP TABLE app.ledger');
+SELECT pg_temp.attempt('ALTER TABLE app.ledger DROP COLUMN note');
+ROLLBACK;
+SELECT count(*) AS ledger_rows FROM app.ledger;
+
 -- A permanent table never depends on a temporary object.
 CREATE SCHEMA app2 AUTHORIZATION regress_gd_app;
 GRANT USAGE ON SCHEMA app2 TO PUBLIC;

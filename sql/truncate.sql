@@ -157,7 +157,9 @@ SELECT object_identity, role_name FROM guarded_ddl.denials
 CREATE TEMP TABLE tr_scratch (id int);
 INSERT INTO tr_scratch VALUES (1), (2);
 TRUNCATE tr_scratch;
--- A table whose rows this transaction deleted holds none any more.
+-- A table whose rows this transaction deleted still holds them until it
+-- commits: DELETE before TRUNCATE (or DROP) in one transaction is judged
+-- like the TRUNCATE alone.
 BEGIN;
 DELETE FROM tr.full_t;
 TRUNCATE tr.full_t;

@@ -44,6 +44,8 @@
 #define GUARD_COUNT_MAX_BLOCKS 32
 
 static GuardDataVerdict probe_heap(Relation rel, int64 *counted);
+static GuardDataVerdict probe_heap_as_of(Relation rel, BlockNumber nblocks,
+										 bool before_own_work, int64 *counted);
 static GuardDataVerdict probe_sequence(Relation rel);
 static int64 estimate_rows(Relation rel);
 
@@ -107,11 +109,38 @@ probe_relation(Oid relid, bool lock_held, int64 *row_estimate)
 /*
  * One visible tuple under the latest snapshot, reading a bounded prefix.
  * Small tables are read whole to count their rows into *counted (else -1).
+ *
+ * When nothing is visible, the table is looked at once more as it was
+ * before this transaction's own work (curcid at the first command): rows
+ * this transaction deleted still count, or "DELETE FROM t; DROP TABLE t" in
+ * one transaction would get around every protection.  Rows it inserted
+ * count in the first look, as before.
  */
 static GuardDataVerdict
 probe_heap(Relation rel, int64 *counted)
 {
 	BlockNumber nblocks;
+	GuardDataVerdict verdict;
+
+	*counted = -1;
+	nblocks = RelationGetNumberOfBlocks(rel);
+	if (nblocks == 0)
+		return GUARD_DATA_NONE;
+	verdict = probe_heap_as_of(rel, nblocks, false, counted);
+	if (verdict == GUARD_DATA_NONE)
+		verdict = probe_heap_as_of(rel, nblocks, true, counted);
+	return verdict;
+}
+
+/*
+ * One look at the heap (see probe_heap).  before_own_work sets the
+ * snapshot's command id to the transaction's first, hiding its own
+ * changes.  The registered snapshot is our own copy, so it may be changed.
+ */
+static GuardDataVerdict
+probe_heap_as_of(Relation rel, BlockNumber nblocks, bool before_own_work,
+				 int64 *counted)
+{
 	Snapshot	snapshot;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
@@ -119,12 +148,9 @@ probe_heap(Relation rel, int64 *counted)
 	bool		bounded = false;
 	bool		count = false;
 
-	*counted = -1;
-	nblocks = RelationGetNumberOfBlocks(rel);
-	if (nblocks == 0)
-		return GUARD_DATA_NONE;
-
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	if (before_own_work)
+		snapshot->curcid = FirstCommandId;
 	/* no synchronized scan: it could start in the middle of the table */
 	scan = table_beginscan_strat(rel, snapshot, 0, NULL, true, false);
 	if (rel->rd_tableam == GetHeapamTableAmRoutine())
