@@ -72,6 +72,9 @@ classify_is_guarded_statement(Node *parsetree)
 		case T_CreateTrigStmt:
 		case T_CreatePolicyStmt:
 		case T_ViewStmt:
+		case T_AlterOwnerStmt:
+		case T_AlterSeqStmt:
+		case T_LockStmt:
 			return true;
 		default:
 			return false;
@@ -166,6 +169,22 @@ classify_statement(Node *parsetree)
 			classify_own_function(((AlterFunctionStmt *) parsetree)->func->objname,
 								  &intents);
 			break;
+		case T_AlterSeqStmt:
+			/* ALTER SEQUENCE guarded_ddl.audit_id_seq RESTART ... */
+			classify_own_relation(((AlterSeqStmt *) parsetree)->sequence, &intents);
+			break;
+		case T_AlterOwnerStmt:
+			classify_own_owner_change((AlterOwnerStmt *) parsetree, &intents);
+			break;
+		case T_LockStmt:
+			{
+				ListCell   *lc;
+
+				/* only the utility hook sees LOCK: on guarded_ddl's tables */
+				foreach(lc, ((LockStmt *) parsetree)->relations)
+					classify_own_relation(lfirst_node(RangeVar, lc), &intents);
+				break;
+			}
 		default:
 			break;
 	}
@@ -282,7 +301,11 @@ classify_alter_table(AlterTableStmt *stmt, List **intents)
 		return;
 	}
 	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_FOREIGN_TABLE)
+	{
+		/* ALTER SEQUENCE / VIEW ... OWNER TO and the like, on guarded_ddl's */
+		classify_own_relation(stmt->relation, intents);
 		return;
+	}
 
 	lockmode = AlterTableGetLockLevel(stmt->cmds);
 	/* a foreign table's rows live elsewhere */

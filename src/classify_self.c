@@ -110,3 +110,75 @@ classify_event_triggers_off(void)
 	intent->object_identity = pstrdup("event_triggers");
 	return intent;
 }
+
+/*
+ * Any change to one of guarded_ddl's relations (its sequences, views,
+ * tables), as a probe intent kept only when the relation is guarded_ddl's.
+ */
+void
+classify_own_relation(RangeVar *rv, List **intents)
+{
+	GuardIntent *intent;
+
+	if (rv == NULL)
+		return;
+	intent = classify_relation_intent(GUARD_OP_DDL, rv, GUARD_RIGHT_NONE,
+									  NoLock, false);
+	intent->only_if_self = true;
+	intent->missing_ok = true;
+	*intents = lappend(*intents, intent);
+}
+
+/*
+ * ALTER FUNCTION / SCHEMA / TYPE ... OWNER TO: handing guarded_ddl's
+ * objects to another role would let that role change them.  (Its tables,
+ * sequences and views go through ALTER TABLE; its event triggers through
+ * the utility hook.)
+ */
+void
+classify_own_owner_change(AlterOwnerStmt *stmt, List **intents)
+{
+	switch (stmt->objectType)
+	{
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			classify_own_function(castNode(ObjectWithArgs, stmt->object)->objname,
+								  intents);
+			break;
+		case OBJECT_SCHEMA:
+			{
+				const char *name = strVal(stmt->object);
+				GuardIntent *intent = guard_intent_new(GUARD_OP_DDL, "schema");
+
+				intent->schema_name = pstrdup(name);
+				intent->object_name = pstrdup(name);
+				intent->object_identity = pstrdup(quote_identifier(name));
+				ObjectAddressSet(intent->address, NamespaceRelationId,
+								 get_namespace_oid(name, true));
+				intent->only_if_self = true;
+				*intents = lappend(*intents, intent);
+				break;
+			}
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			{
+				List	   *names = castNode(List, stmt->object);
+				GuardIntent *intent;
+
+				if (list_length(names) < 2 ||
+					strcmp(strVal(linitial(names)), GUARD_SCHEMA_NAME) != 0)
+					break;
+				intent = guard_intent_new(GUARD_OP_DDL, "type");
+				intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
+				intent->object_name = pstrdup(strVal(llast(names)));
+				intent->object_identity = pstrdup(NameListToQuotedString(names));
+				intent->only_if_self = true;
+				*intents = lappend(*intents, intent);
+				break;
+			}
+		default:
+			break;
+	}
+}

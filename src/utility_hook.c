@@ -6,6 +6,8 @@
  *	  event triggers cannot:
  *
  *	  TRUNCATE               classify -> assess -> decide -> enforce, audit after
+ *	  LOCK TABLE             of guarded_ddl's own tables: refused unless
+ *							 overridden (it would make refusals wait)
  *	  DROP DATABASE          refused for protected databases unless allowed
  *	  ALTER/DROP EVENT TRIGGER on guarded_ddl's own triggers: refused unless
  *							 overridden
@@ -52,6 +54,7 @@ static void guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								 QueryEnvironment *queryEnv,
 								 DestReceiver *dest, QueryCompletion *qc);
 static GuardStatement *judge_truncate(TruncateStmt *stmt);
+static GuardStatement *judge_lock(LockStmt *stmt);
 static void judge_drop_database(DropdbStmt *stmt);
 static GuardStatement *judge_event_trigger_change(Node *parsetree);
 static const char *own_event_trigger_named(Node *parsetree,
@@ -119,6 +122,9 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				case T_TruncateStmt:
 					stmt = judge_truncate((TruncateStmt *) parsetree);
 					break;
+				case T_LockStmt:
+					stmt = judge_lock((LockStmt *) parsetree);
+					break;
 				case T_DropdbStmt:
 					judge_drop_database((DropdbStmt *) parsetree);
 					break;
@@ -169,6 +175,25 @@ judge_truncate(TruncateStmt *parsetree)
 		return NULL;
 
 	stmt = statement_push(parsetree, "TRUNCATE TABLE", &catalog);
+	pipeline_command_start(stmt, (Node *) parsetree);
+	return stmt;
+}
+
+/*
+ * LOCK TABLE of guarded_ddl's own tables: an exclusive lock held by a role
+ * with rights through a predefined role (pg_write_all_data) would make the
+ * denial writer wait, and refusals wait for it -- a self-protection intent,
+ * refused unless overridden.  NULL where guarded_ddl is not installed.
+ */
+static GuardStatement *
+judge_lock(LockStmt *parsetree)
+{
+	GuardCatalog catalog;
+	GuardStatement *stmt;
+
+	if (!guard_catalog_lookup(&catalog))
+		return NULL;
+	stmt = statement_push(parsetree, "LOCK TABLE", &catalog);
 	pipeline_command_start(stmt, (Node *) parsetree);
 	return stmt;
 }
