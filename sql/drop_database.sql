@@ -50,6 +50,17 @@ DROP DATABASE gd_victim;
 SELECT count(*) AS victims_left FROM pg_database WHERE datname = 'gd_victim';
 RESET guarded_ddl.allow_drop_database;
 
+-- Renaming a protected database is refused the same way: renamed, it would
+-- no longer match the pattern and could be dropped (a two-step attack).
+CREATE DATABASE gd_rn;
+ALTER DATABASE gd_rn RENAME TO gd_rn_scratch;
+\echo :LAST_ERROR_SQLSTATE
+SET guarded_ddl.allow_drop_database = 'gd_rn';
+ALTER DATABASE gd_rn RENAME TO gd_rn_scratch;
+SHOW guarded_ddl.allow_drop_database;
+SET guarded_ddl.allow_drop_database = 'gd_rn_scratch';
+DROP DATABASE gd_rn_scratch;
+
 -- A database that does not exist: IF EXISTS passes with PostgreSQL's
 -- notice; without it PostgreSQL reports it (3D000, not a refusal).
 DROP DATABASE IF EXISTS gd_missing;

@@ -32,6 +32,8 @@
 
 static void decide_backup(GuardStatement *stmt, GuardIntent *intent,
 						  const GuardRule *rule);
+static void decide_rename_guard(GuardStatement *stmt, GuardIntent *intent);
+static int	action_strictness(GuardAction action);
 static bool is_self_protected(const GuardStatement *stmt,
 							  const GuardIntent *intent);
 static void explain_type_change(GuardIntent *intent);
@@ -126,6 +128,8 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 					decide_backup(stmt, intent, rule);
 				break;
 		}
+		if (intent->operation == GUARD_OP_RENAME)
+			decide_rename_guard(stmt, intent);
 	}
 
 	if (intent->decision != GUARD_DENIED)
@@ -169,6 +173,65 @@ explain_type_change(GuardIntent *intent)
 								  intent->decision == GUARD_OVERRIDDEN
 								  ? "override: " : "",
 								  intent->reason);
+}
+
+/* How strict an action is, for comparing a rename's decision with a rule. */
+static int
+action_strictness(GuardAction action)
+{
+	switch (action)
+	{
+		case GUARD_ACTION_ALLOW:
+			return 0;
+		case GUARD_ACTION_WARN:
+			return 1;
+		case GUARD_ACTION_REQUIRE_BACKUP:
+		case GUARD_ACTION_SOFT_DROP:
+			return 2;
+		case GUARD_ACTION_DENY:
+			return 3;
+	}
+	return 3;
+}
+
+/*
+ * A rename (or SET SCHEMA) must not move an object out from under a rule
+ * that protects it (DESIGN §3.1): renaming the column a deny rule names,
+ * the table of that column, or the schema holding it, and then dropping it
+ * under its new name.  The first rule protecting the object under its
+ * current name decides when it is stricter than the rename's own decision:
+ * deny refuses, require_backup (and soft_drop) ask for the recent backup
+ * the protected operation would need, warn warns.
+ */
+static void
+decide_rename_guard(GuardStatement *stmt, GuardIntent *intent)
+{
+	const GuardRule *rule = policy_match_guarding(&stmt->catalog, intent,
+												  stmt->role_name,
+												  application_name ? application_name : "");
+
+	if (rule == NULL ||
+		action_strictness(rule->action) <= action_strictness(intent->action))
+		return;
+	intent->action = rule->action;
+	intent->policy_id = rule->id;
+	switch (rule->action)
+	{
+		case GUARD_ACTION_WARN:
+			intent->decision = GUARD_WARNED;
+			intent->reason = psprintf("policy rule %lld protects it and says warn",
+									  (long long) rule->id);
+			break;
+		case GUARD_ACTION_DENY:
+			intent->decision = GUARD_DENIED;
+			intent->refusal = GUARD_REFUSAL_RULE;
+			intent->reason = psprintf("renaming it would move it out from under policy rule %lld",
+									  (long long) rule->id);
+			break;
+		default:
+			decide_backup(stmt, intent, rule);
+			break;
+	}
 }
 
 /* require_backup: allowed only with a backup younger than the max age. */

@@ -24,7 +24,9 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/datetime.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -50,6 +52,7 @@ static MemoryContext policy_context = NULL;
 static bool policy_valid = false;
 static Oid	policy_cached_relid = InvalidOid;
 static List *wildcard_rules = NIL;	/* GuardRule *, evaluation order */
+static List *all_rules = NIL;	/* every rule, evaluation order */
 static HTAB *rules_by_name = NULL;
 static int	policy_rule_count = 0;
 static bool policy_action_used[GUARD_ACTION_SOFT_DROP + 1];
@@ -198,6 +201,7 @@ policy_load(const GuardCatalog *catalog)
 	else
 		MemoryContextReset(policy_context);
 	wildcard_rules = NIL;
+	all_rules = NIL;
 	rules_by_name = NULL;
 	policy_rule_count = 0;
 	memset(policy_action_used, 0, sizeof(policy_action_used));
@@ -227,7 +231,7 @@ policy_load(const GuardCatalog *catalog)
 	col.expires_at = guard_column_number(rel, "expires_at");
 
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snapshot, 0, NULL);
+	scan = table_beginscan_strat(rel, snapshot, 0, NULL, true, false);
 	slot = table_slot_create(rel, NULL);
 	oldcxt = MemoryContextSwitchTo(policy_context);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -276,6 +280,7 @@ policy_load(const GuardCatalog *catalog)
 		rules = lappend(rules, rule);
 	}
 	list_sort(rules, rule_order);
+	all_rules = rules;
 
 	foreach(lc, rules)
 	{
@@ -402,4 +407,66 @@ policy_has_action(const GuardCatalog *catalog, GuardAction action)
 {
 	policy_ensure_loaded(catalog);
 	return policy_action_used[action];
+}
+
+/*
+ * Whether the rule protects what a rename would move (DESIGN §3.1): the
+ * object itself, the table of a protected column, the schema of a
+ * protected object.  Only rules for some other operation than rename whose
+ * action is not allow protect; role and application must match as always.
+ */
+static bool
+rule_guards(const GuardRule *rule, const GuardIntent *intent,
+			const char *role, const char *application, TimestampTz now)
+{
+	char	   *literal;
+
+	if (rule->has_expiry && rule->expires_at <= now)
+		return false;
+	if (rule->action == GUARD_ACTION_ALLOW ||
+		(!rule->any_operation && rule->operation == GUARD_OP_RENAME))
+		return false;
+	if (!pattern_matches(rule->role_name, role) ||
+		!pattern_matches(rule->application_name, application) ||
+		!pattern_matches(rule->schema_name, intent->schema_name))
+		return false;
+	if (strcmp(intent->object_type, "schema") == 0)
+	{
+		Oid			nsp = get_namespace_oid(intent->schema_name, true);
+
+		/* a rule naming one object guards the schema only if it holds it */
+		if (rule->object_name != NULL && OidIsValid(nsp) &&
+			glob_is_literal(rule->object_name, &literal) &&
+			!OidIsValid(get_relname_relid(literal, nsp)))
+			return false;
+		return true;
+	}
+	if (!pattern_matches(rule->object_name, intent->object_name))
+		return false;
+	if (intent->column_name == NULL)
+		return true;			/* the table: whichever column the rule names */
+	return pattern_matches(rule->column_name, intent->column_name);
+}
+
+/*
+ * For a rename intent: the first rule that protects the object under its
+ * current name against some other operation (see rule_guards), or NULL.
+ * Renames are rare, so every rule is looked at.
+ */
+const GuardRule *
+policy_match_guarding(const GuardCatalog *catalog, const GuardIntent *intent,
+					   const char *role, const char *application)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	ListCell   *lc;
+
+	policy_ensure_loaded(catalog);
+	foreach(lc, all_rules)
+	{
+		const GuardRule *rule = lfirst(lc);
+
+		if (rule_guards(rule, intent, role, application, now))
+			return rule;
+	}
+	return NULL;
 }

@@ -39,6 +39,10 @@ extern const GuardRule *policy_match(const GuardCatalog *catalog,
 									 const char *role,
 									 const char *application);
 extern bool policy_has_action(const GuardCatalog *catalog, GuardAction action);
+extern const GuardRule *policy_match_guarding(const GuardCatalog *catalog,
+											  const GuardIntent *intent,
+											  const char *role,
+											  const char *application);
 
 /* Register the cache invalidation callbacks; once, from _PG_init. */
 extern void policy_register_invalidation(void);

@@ -55,7 +55,7 @@ static void guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								 DestReceiver *dest, QueryCompletion *qc);
 static GuardStatement *judge_truncate(TruncateStmt *stmt);
 static GuardStatement *judge_lock(LockStmt *stmt);
-static void judge_drop_database(DropdbStmt *stmt);
+static void judge_database(const char *dbname, const char *command);
 static GuardStatement *judge_event_trigger_change(Node *parsetree);
 static const char *own_event_trigger_named(Node *parsetree,
 										   GuardOperation *op);
@@ -126,11 +126,19 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					stmt = judge_lock((LockStmt *) parsetree);
 					break;
 				case T_DropdbStmt:
-					judge_drop_database((DropdbStmt *) parsetree);
+					judge_database(((DropdbStmt *) parsetree)->dbname,
+								   "DROP DATABASE");
 					break;
+				case T_RenameStmt:
+					if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+					{
+						judge_database(((RenameStmt *) parsetree)->subname,
+									   "ALTER DATABASE RENAME");
+						break;
+					}
+					/* FALLTHROUGH */
 				case T_AlterEventTrigStmt:
 				case T_AlterOwnerStmt:
-				case T_RenameStmt:
 				case T_DropStmt:
 					stmt = judge_event_trigger_change(parsetree);
 					if (stmt == NULL && IsA(parsetree, DropStmt))
@@ -202,10 +210,12 @@ judge_lock(LockStmt *parsetree)
  * DROP DATABASE cannot be undone and runs outside any transaction: refuse it
  * for every database guarded_ddl.protected_databases matches, unless this
  * session named that very database in guarded_ddl.allow_drop_database.
- * Settings only, so it works from any database.  Always logged.
+ * ALTER DATABASE ... RENAME of a protected database is refused the same
+ * way: renamed, it would no longer match and could be dropped.  Settings
+ * only, so it works from any database.  Always logged.
  */
 static void
-judge_drop_database(DropdbStmt *stmt)
+judge_database(const char *dbname, const char *command)
 {
 	char	   *rawstring;
 	List	   *patterns;
@@ -213,7 +223,7 @@ judge_drop_database(DropdbStmt *stmt)
 	const char *matched = NULL;
 	const char *user = GetUserNameFromId(GetUserId(), false);
 
-	if (!OidIsValid(get_database_oid(stmt->dbname, true)))
+	if (!OidIsValid(get_database_oid(dbname, true)))
 		return;					/* the command reports it (or skips) */
 
 	rawstring = pstrdup(guard_protected_databases ? guard_protected_databases : "");
@@ -221,7 +231,7 @@ judge_drop_database(DropdbStmt *stmt)
 		patterns = list_make1(pstrdup("*"));	/* unparsable: protect all */
 	foreach(lc, patterns)
 	{
-		if (glob_match((const char *) lfirst(lc), stmt->dbname))
+		if (glob_match((const char *) lfirst(lc), dbname))
 		{
 			matched = lfirst(lc);
 			break;
@@ -229,38 +239,40 @@ judge_drop_database(DropdbStmt *stmt)
 	}
 
 	if (matched != NULL && guard_allow_drop_database != NULL &&
-		strcmp(guard_allow_drop_database, stmt->dbname) == 0)
+		strcmp(guard_allow_drop_database, dbname) == 0)
 	{
 		/*
-		 * Consumed by this one DROP DATABASE, whatever becomes of it: it
+		 * Consumed by this one DROP DATABASE (or RENAME), whatever becomes of it: it
 		 * must not linger for the next client of a pooled connection.
 		 */
 		(void) set_config_option("guarded_ddl.allow_drop_database", "",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET,
 								 true, 0, false);
 		ereport(LOG,
-				(errmsg("guarded_ddl: allowing DROP DATABASE %s by %s (named in guarded_ddl.allow_drop_database, now cleared)",
-						quote_identifier(stmt->dbname), user)));
+				(errmsg("guarded_ddl: allowing %s %s by %s (named in guarded_ddl.allow_drop_database, now cleared)",
+						command, quote_identifier(dbname), user)));
 		return;
 	}
 	if (matched == NULL)
 	{
 		ereport(LOG,
-				(errmsg("guarded_ddl: allowing DROP DATABASE %s by %s (not protected)",
-						quote_identifier(stmt->dbname), user)));
+				(errmsg("guarded_ddl: allowing %s %s by %s (not protected)",
+						command, quote_identifier(dbname), user)));
 		return;
 	}
 
 	ereport(LOG,
-			(errmsg("guarded_ddl: refused DROP DATABASE %s by %s",
-					quote_identifier(stmt->dbname), user)));
+			(errmsg("guarded_ddl: refused %s %s by %s",
+					command, quote_identifier(dbname), user)));
 	ereport(ERROR,
 			(errcode(ERRCODE_GUARD_PROTECTED_DATABASE),
-			 errmsg("refusing to drop database \"%s\"", stmt->dbname),
+			 strcmp(command, "DROP DATABASE") == 0
+			 ? errmsg("refusing to drop database \"%s\"", dbname)
+			 : errmsg("refusing to rename database \"%s\"", dbname),
 			 errdetail("guarded_ddl.protected_databases matches it (pattern \"%s\").",
 					   matched),
 			 errhint("A superuser may run SET guarded_ddl.allow_drop_database = %s first, in this session, if the database really must go.",
-					 quote_literal_cstr(stmt->dbname))));
+					 quote_literal_cstr(dbname))));
 }
 
 /*
