@@ -137,6 +137,16 @@ SELECT decision, object_type, object_identity, holds_data
   FROM guarded_ddl.audit WHERE id > :mark ORDER BY object_identity;
 SELECT to_regnamespace('own') AS own_schema;
 
+-- A large object removed by DROP OWNED is data too.
+SET ROLE regress_gd_app;
+SELECT lo_from_bytea(424242, 'scanned contract') AS large_object;
+RESET ROLE;
+SELECT pg_temp.attempt('DROP OWNED BY regress_gd_app');
+SELECT decision, object_type, object_identity, holds_data
+  FROM guarded_ddl.denials WHERE object_type = 'large object';
+SELECT length(lo_get(424242)) AS large_object_bytes;
+SELECT lo_unlink(424242);
+
 -- A DELETE earlier in the same transaction does not make a table (or a
 -- column) empty for the guard: the rows are committed data until it commits.
 CREATE TABLE app.ledger (id int, note text);

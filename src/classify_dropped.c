@@ -37,7 +37,8 @@ is_data_bearing_type(const char *object_type)
 	return strcmp(object_type, "table") == 0 ||
 		strcmp(object_type, "materialized view") == 0 ||
 		strcmp(object_type, "table column") == 0 ||
-		strcmp(object_type, "sequence") == 0;
+		strcmp(object_type, "sequence") == 0 ||
+		strcmp(object_type, "large object") == 0;
 }
 
 /*
@@ -115,6 +116,9 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 
 	if (!data_bearing)
 		intent->holds_data = GUARD_DATA_NONE;
+	else if (strcmp(obj->object_type, "large object") == 0)
+		intent->holds_data = GUARD_DATA_PRESENT;	/* its bytes are the data
+													 * (DROP OWNED removes it) */
 	else
 		intent->data_relid = obj->address.objectId;	/* the assess stage
 														 * finds its verdict */

@@ -176,6 +176,8 @@ describe_data(const GuardIntent *intent)
 		case GUARD_DATA_PRESENT:
 			if (strcmp(intent->object_type, "sequence") == 0)
 				return "It has handed out values.";
+			if (strcmp(intent->object_type, "large object") == 0)
+				return "Its contents go with it.";
 			if (intent->row_estimate == 1)
 				return psprintf("%s holds about 1 row.", what);
 			if (intent->row_estimate > 1)
