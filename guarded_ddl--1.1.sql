@@ -574,7 +574,7 @@ CREATE VIEW guarded_ddl.recovery AS
                           WHEN q.wal_lsn IS NOT NULL THEN
                               ' --type=lsn --target=' || q.wal_lsn || ' --target-exclusive'
                       END
-                   || ' --target-action=promote --archive-mode=off --delta restore'
+                   || ' --target-action=promote --archive-mode=off restore'
                WHEN 'barman' THEN
                    'barman recover'
                    || CASE

@@ -184,7 +184,7 @@ is((split /\n/, $restored)[-1], '25/487.5', 'the trash entry from 1.0 restores w
 like( $node->safe_psql(
 		'up',
 		q{SELECT restore_command FROM guarded_ddl.recovery WHERE object_identity = 'app.data'}),
-	qr/^pgbackrest --stanza='main' --set='20200101-000000F' --type=name --target='guarded_ddl_[^']+' --target-action=promote --archive-mode=off --delta restore$/,
+	qr/^pgbackrest --stanza='main' --set='20200101-000000F' --type=name --target='guarded_ddl_[^']+' --target-action=promote --archive-mode=off restore$/,
 	'recovery gives the pgBackRest command for the DROP allowed by the 1.0 marker');
 
 is( $node->safe_psql(
