@@ -614,6 +614,8 @@ CREATE VIEW guarded_ddl.recovery AS
      WHERE a.decision IN ('allowed', 'overridden', 'warned')
        AND a.operation IN ('drop', 'alter_type', 'truncate')
        AND a.holds_data IS DISTINCT FROM false
+       -- a lossless type change keeps every value: nothing to recover
+       AND NOT (a.operation = 'alter_type' AND coalesce(a.reason, '') LIKE 'lossless:%')
      ORDER BY a.logged_at DESC, a.id DESC;
 COMMENT ON VIEW guarded_ddl.recovery IS
     'one row per allowed data-destroying statement, with the recovery settings and the restore command that bring the data back as it was just before (promote: the statement''s own transaction still holds its locks at the target, so a paused cluster could not read the table)';
