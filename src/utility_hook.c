@@ -131,12 +131,11 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					break;
 				case T_RenameStmt:
 					if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
-					{
 						judge_database(((RenameStmt *) parsetree)->subname,
 									   "ALTER DATABASE RENAME");
-						break;
-					}
-					/* FALLTHROUGH */
+					else
+						stmt = judge_event_trigger_change(parsetree);
+					break;
 				case T_AlterEventTrigStmt:
 				case T_AlterOwnerStmt:
 				case T_DropStmt:
