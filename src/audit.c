@@ -233,41 +233,56 @@ static const char *const audit_columns[AUDIT_NCOLUMNS] = {
 };
 
 /*
- * The next audit id: the id sequence's next value -- unless someone rewound
- * the sequence (setval) so that it hands out an id already taken: then one
- * past the highest id, and the sequence is moved there, so that no row,
- * a denial least of all, is lost to a duplicate key.
+ * The highest audit id there is (any snapshot: a row in flight counts),
+ * 0 for an empty table.  One backward step of the primary key index.
  */
 static int64
-next_audit_id(Relation rel, Oid seqid, Oid pkeyid)
+highest_audit_id(Relation rel, Oid pkeyid)
 {
-	int64		id = nextval_internal(seqid, false);
 	Relation	index = index_open(pkeyid, AccessShareLock);
-	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
-	bool		taken;
+	int64		id = 0;
 
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
-	scan = systable_beginscan(rel, pkeyid, true, SnapshotAny, 1, &key);
-	taken = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	if (taken)
+	scan = systable_beginscan_ordered(rel, index, SnapshotAny, 0, NULL);
+	tuple = systable_getnext_ordered(scan, BackwardScanDirection);
+	if (HeapTupleIsValid(tuple))
 	{
 		bool		isnull;
+		Datum		d = heap_getattr(tuple, guard_column_number(rel, "id"),
+									 RelationGetDescr(rel), &isnull);
 
-		scan = systable_beginscan_ordered(rel, index, SnapshotAny, 0, NULL);
-		tuple = systable_getnext_ordered(scan, BackwardScanDirection);
-		id = DatumGetInt64(heap_getattr(tuple, guard_column_number(rel, "id"),
-										RelationGetDescr(rel), &isnull)) + 1;
-		systable_endscan_ordered(scan);
+		if (!isnull)
+			id = DatumGetInt64(d);
+	}
+	systable_endscan_ordered(scan);
+	index_close(index, AccessShareLock);
+	return id;
+}
+
+/*
+ * The next audit id: the id sequence's next value -- unless someone rewound
+ * the sequence (setval) so that it hands out an id already taken: then one
+ * past the highest id, and the sequence is moved there, so that no row, a
+ * denial least of all, is lost to a duplicate key.  *highest is the highest
+ * id known to the caller's statement (looked up once per statement: the
+ * sequence only grows), updated here.
+ */
+static int64
+next_audit_id(Oid seqid, int64 *highest)
+{
+	int64		id = nextval_internal(seqid, false);
+
+	if (id <= *highest)
+	{
+		id = *highest + 1;
 		DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seqid),
 							Int64GetDatum(id));
 		ereport(LOG,
 				(errmsg("guarded_ddl: the audit id sequence had been set back; continuing at %lld",
 						(long long) id)));
 	}
-	index_close(index, AccessShareLock);
+	*highest = id;
 	return id;
 }
 
@@ -292,6 +307,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	AttrNumber	logged_att;
 	Oid			seqid;
 	Oid			pkeyid;
+	int64		highest;
 	Oid			save_userid;
 	int			save_sec_context;
 	ListCell   *lc;
@@ -315,6 +331,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	pkeyid = get_relname_relid("audit_pkey", catalog->schema_oid);
 	if (!OidIsValid(seqid) || !OidIsValid(pkeyid))
 		elog(ERROR, "guarded_ddl: guarded_ddl.audit_id_seq or audit_pkey is missing");
+	highest = highest_audit_id(rel, pkeyid);
 
 	foreach(lc, rows)
 	{
@@ -335,7 +352,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 											   TupleDescAttr(desc, att)->atttypmod);
 			nulls[att] = false;
 		}
-		id = next_audit_id(rel, seqid, pkeyid);
+		id = next_audit_id(seqid, &highest);
 		values[id_att - 1] = Int64GetDatum(id);
 		nulls[id_att - 1] = false;
 		values[logged_att - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
