@@ -69,7 +69,7 @@ CREATE FUNCTION pg_temp.wait_denials(mark bigint, expected int) RETURNS bigint
 DECLARE
     n bigint;
 BEGIN
-    FOR i IN 1..200 LOOP
+    FOR i IN 1..1200 LOOP
         SELECT count(*) INTO n FROM guarded_ddl.audit AS a
          WHERE a.id > mark AND a.decision = 'denied';
         EXIT WHEN n >= expected;
@@ -195,7 +195,7 @@ RESET ROLE;
 CREATE FUNCTION pg_temp.gone(old_pid int) RETURNS boolean
     LANGUAGE plpgsql AS $$
 BEGIN
-    FOR i IN 1..200 LOOP
+    FOR i IN 1..1200 LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a WHERE a.pid = old_pid) THEN
             RETURN true;
         END IF;

@@ -9,21 +9,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use GuardedDDL::Test qw(guarded_cluster sqlstate_of);
 
 # Run SQL in a fresh psql session; returns (exit code, SQLSTATE of the
 # first error or '', stderr).
-sub sqlstate_of
-{
-	my ($node, $db, $sql) = @_;
-	my ($out, $err) = ('', '');
-	my $rc = $node->psql(
-		$db, "\\set VERBOSITY verbose\n$sql",
-		stdout => \$out,
-		stderr => \$err);
-	my ($state) = $err =~ /ERROR:\s+([0-9A-Z]{5}):/;
-	return ($rc, $state // '', $err);
-}
-
 # SIGKILL the postmaster and start the server again (crash recovery).
 sub crash_restart
 {
@@ -50,15 +41,7 @@ sub crash_restart
 	return;
 }
 
-my $node = PostgreSQL::Test::Cluster->new('durable');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'guarded_ddl'
-max_worker_processes = 16
-lc_messages = 'C'
-});
-$node->start;
+my $node = guarded_cluster('durable');
 
 $node->safe_psql(
 	'postgres', q{

@@ -12,19 +12,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use GuardedDDL::Test qw(sqlstate_of);
 use Time::HiRes qw(time);
-
-sub sqlstate_of
-{
-	my ($node, $db, $sql) = @_;
-	my ($out, $err) = ('', '');
-	my $rc = $node->psql(
-		$db, "\\set VERBOSITY verbose\n$sql",
-		stdout => \$out,
-		stderr => \$err);
-	my ($state) = $err =~ /ERROR:\s+([0-9A-Z]{5}):/;
-	return ($rc, $state // '', $err);
-}
 
 my $node = PostgreSQL::Test::Cluster->new('noslot');
 $node->init;

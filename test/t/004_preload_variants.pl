@@ -21,21 +21,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use GuardedDDL::Test qw(run_sql);
 
 # Run SQL in a fresh psql session; returns (exit code, SQLSTATE of the
 # first error or '', stdout, stderr).
-sub run_sql
-{
-	my ($node, $db, $sql) = @_;
-	my ($out, $err) = ('', '');
-	my $rc = $node->psql(
-		$db, "\\set VERBOSITY verbose\n$sql",
-		stdout => \$out,
-		stderr => \$err);
-	my ($state) = $err =~ /ERROR:\s+([0-9A-Z]{5}):/;
-	return ($rc, $state // '', $out, $err);
-}
-
 sub hook_ok
 {
 	my ($node, $db) = @_;

@@ -8,6 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use GuardedDDL::Test qw(run_sql);
 
 my $pg_config = $ENV{PG_CONFIG} || 'pg_config';
 my $pkglibdir = `$pg_config --pkglibdir`;
@@ -17,18 +20,6 @@ chomp $pkglibdir;
 my $major = `$pg_config --version` =~ /(\d+)/ ? $1 : 'NN';
 die "pgaudit is not installed ($pkglibdir/pgaudit.so is missing; Debian package postgresql-$major-pgaudit)\n"
   unless $pkglibdir ne '' && -f "$pkglibdir/pgaudit.so";
-
-sub run_sql
-{
-	my ($node, $db, $sql) = @_;
-	my ($out, $err) = ('', '');
-	my $rc = $node->psql(
-		$db, "\\set VERBOSITY verbose\n$sql",
-		stdout => \$out,
-		stderr => \$err);
-	my ($state) = $err =~ /ERROR:\s+([0-9A-Z]{5}):/;
-	return ($rc, $state // '', $out, $err);
-}
 
 my $node = PostgreSQL::Test::Cluster->new('pgaudit');
 $node->init;

@@ -10,16 +10,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use GuardedDDL::Test qw(guarded_cluster);
 
-my $node = PostgreSQL::Test::Cluster->new('dump');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'guarded_ddl'
-max_worker_processes = 16
-lc_messages = 'C'
-});
-$node->start;
+my $node = guarded_cluster('dump');
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');
 $node->safe_psql(

@@ -11,21 +11,18 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use GuardedDDL::Test qw(run_sql);
 
 # sqlstate(node, sql, %connection options): the SQLSTATE the SQL ends with,
 # or 'ok'.
 sub sqlstate
 {
 	my ($node, $sql, %opts) = @_;
-	my ($out, $err) = ('', '');
-	$node->psql('postgres', "\\set VERBOSITY verbose\n$sql",
-		stdout => \$out, stderr => \$err, %opts);
-	my ($state) = $err =~ /(?:ERROR|FATAL):\s+([0-9A-Z]{5}):/;
-	# a connection refused at startup prints no SQLSTATE
-	$state //= 'FATAL' if $err =~ /FATAL:/;
-	return $state // 'ok';
+	my (undef, $state) = run_sql($node, 'postgres', $sql, %opts);
+	return $state eq '' ? 'ok' : $state;
 }
-
 for my $preload (0, 1)
 {
 	my $label = $preload ? 'preloaded' : 'not preloaded';
