@@ -22,7 +22,8 @@ use File::Find;
 use lib dirname(__FILE__) . '/lib';
 
 use GuardedDDL::Recipe
-  qw(readme_recipe substitute recipe_ok run_recipe tool_version fail_unsupported);
+  qw(readme_recipe substitute recipe_ok run_recipe tool_version fail_unsupported
+  drop_after_backup);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -133,23 +134,9 @@ like($id1, qr/^\d{8}T\d{6}$/, "and Barman's backup id $id1");
 is(barman_status($id1), 'DONE',
 	'the recorded backup is DONE, not WAITING_FOR_WALS (backup --wait)');
 
-# Rows written after the backup come back through the WAL archive.
-$node->safe_psql('shop',
-	q{INSERT INTO app.customers SELECT g, md5(g::text) FROM generate_series(1001, 1500) g});
-my $checksum = $node->safe_psql('shop',
-	q{SELECT count(*) || ':' || md5(string_agg(id || ':' || payload, ',' ORDER BY id)) FROM app.customers});
-
-$node->safe_psql('shop', 'DROP TABLE app.customers');
-$node->safe_psql('shop', 'CREATE TABLE app.after_drop (id int)');
-
-my ($audit_id, $decision, $backup_id, $restore_point) = split /\|/,
-  $node->safe_psql('shop',
-	q{SELECT id, decision, backup_id, restore_point FROM guarded_ddl.audit
-	   WHERE object_identity = 'app.customers' AND operation = 'drop'});
-is($decision,  'allowed', 'the DROP is allowed: a recent backup is recorded');
-is($backup_id, $marker1,  'its audit row carries the backup_id of the marker');
-like($restore_point, qr/^guarded_ddl_\d+_\d+$/,
-	'and names the restore point created before it');
+# Rows written after the backup (they come back through the WAL archive),
+# then the allowed DROP and its audit row.
+my ($checksum, $audit_id, $restore_point) = drop_after_backup($node, $marker1);
 
 # Night 2: a newer backup; the recipe now reads a list of two.
 sleep 1;    # backup ids have a resolution of one second

@@ -24,6 +24,7 @@ use IPC::Run;
 use Test::More;
 
 our @EXPORT_OK = qw(readme_recipe substitute run_recipe recipe_ok
+  drop_after_backup
   tool_version fail_unsupported shell_quote);
 
 # readme_file: the README of the tree under test (GUARDED_DDL_SRC, the copy
@@ -161,6 +162,35 @@ sub fail_unsupported
 	diag("$tool does not support PostgreSQL $major; it says:\n$line");
 	done_testing();
 	exit 1;
+}
+
+# drop_after_backup(NODE, MARKER): the part of a backup tool's recipe test
+# every tool shares.  Writes 500 more rows into shop's app.customers after
+# the backup (they must come back through the WAL archive), drops the
+# table (allowed: MARKER is a recent backup), leaves a table behind that a
+# restore to just before the DROP must not have, and checks the DROP's
+# audit row: allowed, carrying MARKER's backup_id and a restore point.
+# Returns (checksum of the rows, the audit id, the restore point).
+sub drop_after_backup
+{
+	my ($node, $marker) = @_;
+	$node->safe_psql('shop',
+		q{INSERT INTO app.customers SELECT g, md5(g::text) FROM generate_series(1001, 1500) g});
+	my $checksum = $node->safe_psql('shop',
+		q{SELECT count(*) || ':' || md5(string_agg(id || ':' || payload, ',' ORDER BY id)) FROM app.customers});
+
+	$node->safe_psql('shop', 'DROP TABLE app.customers');
+	$node->safe_psql('shop', 'CREATE TABLE app.after_drop (id int)');
+
+	my ($audit_id, $decision, $backup_id, $restore_point) = split /\|/,
+	  $node->safe_psql('shop',
+		q{SELECT id, decision, backup_id, restore_point FROM guarded_ddl.audit
+		   WHERE object_identity = 'app.customers' AND operation = 'drop'});
+	is($decision,  'allowed', 'the DROP is allowed: a recent backup is recorded');
+	is($backup_id, $marker,   'its audit row carries the backup_id of the marker');
+	like($restore_point, qr/^guarded_ddl_\d+_\d+$/,
+		'and names the restore point created before it');
+	return ($checksum, $audit_id, $restore_point);
 }
 
 1;
