@@ -342,6 +342,24 @@ SELECT 'dup' AS t, v FROM rb.dup UNION ALL SELECT 'dup_second', v FROM rb.dup_se
 SELECT guarded_ddl.restore(-1);
 SELECT pg_temp.sqlstate_of(format('SELECT guarded_ddl.restore(%s)', :orders_trash_id)) AS restore_again;
 
+-- A role restores and purges only what it may see (it dropped it or owns
+-- the table): another role's entry is "missing" to it, with the same error
+-- as an id that does not exist, and purge_trash() leaves it alone.
+CREATE ROLE regress_gd_stranger;
+GRANT USAGE ON SCHEMA guarded_ddl TO regress_gd_stranger;
+GRANT EXECUTE ON FUNCTION guarded_ddl.restore(bigint, text),
+                          guarded_ddl.purge_trash(interval) TO regress_gd_stranger;
+SELECT min(id) AS someone_elses FROM guarded_ddl.trash \gset
+SET ROLE regress_gd_stranger;
+SELECT guarded_ddl.restore(:someone_elses);
+SELECT guarded_ddl.purge_trash('0') AS purged_by_stranger;
+RESET ROLE;
+SELECT count(*) > 0 AS still_in_trash FROM guarded_ddl.trash WHERE id = :someone_elses;
+REVOKE ALL ON FUNCTION guarded_ddl.restore(bigint, text),
+                       guarded_ddl.purge_trash(interval) FROM regress_gd_stranger;
+REVOKE ALL ON SCHEMA guarded_ddl FROM regress_gd_stranger;
+DROP ROLE regress_gd_stranger;
+
 -- purge_trash(): nothing is older than a day; with '0' every entry from an
 -- earlier transaction is dropped for real and leaves guarded_ddl.trash.
 SELECT original_name FROM guarded_ddl.trash ORDER BY id;

@@ -53,8 +53,8 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	char	   *new_name = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	GuardCatalog catalog;
 	GuardOwnerContext saved;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
+	Oid			argtypes[2] = {INT8OID, OIDOID};
+	Datum		args[2];
 	int			ret;
 	char	   *original_schema;
 	char	   *original_name;
@@ -81,6 +81,12 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("guarded_ddl is not installed in this database")));
 
+	/*
+	 * Only an entry the caller may see (it dropped it, owns the table, or
+	 * may read the whole bin): any other is reported as missing, so nothing
+	 * is learned about it.
+	 */
+	args[1] = ObjectIdGetDatum(GetUserId());
 	guard_spi_connect_as_owner(&catalog, &saved);
 	args[0] = Int64GetDatum(trash_id);
 	ret = SPI_execute_with_args("SELECT original_schema, original_name, trash_name,"
@@ -88,8 +94,9 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 								"  FROM guarded_ddl.trash_bin"
 								" WHERE id OPERATOR(pg_catalog.=) $1"
 								"   AND restored_at IS NULL AND purged_at IS NULL"
+								"   AND guarded_ddl.trash_entry_visible(id, $2)"
 								"   FOR UPDATE",
-								1, argtypes, args, NULL, false, 1);
+								2, argtypes, args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -210,8 +217,8 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 	GuardCatalog catalog;
 	GuardOwnerContext saved;
 	GuardStatement *stmt;
-	Oid			argtypes[1] = {INTERVALOID};
-	Datum		args[1];
+	Oid			argtypes[2] = {INTERVALOID, OIDOID};
+	Datum		args[2];
 	List	   *ids = NIL;
 	List	   *names = NIL;
 	Oid			trash_nsp;
@@ -231,14 +238,17 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 				 errmsg("guarded_ddl is not installed in this database")));
 	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
 
+	/* only the entries the caller may see (see restore()) */
+	args[1] = ObjectIdGetDatum(GetUserId());
 	guard_spi_connect_as_owner(&catalog, &saved);
 	args[0] = IntervalPGetDatum(older_than);
 	ret = SPI_execute_with_args("SELECT id, trash_name FROM guarded_ddl.trash_bin"
 								" WHERE restored_at IS NULL AND purged_at IS NULL"
 								"   AND dropped_at OPERATOR(pg_catalog.<)"
 								"       (pg_catalog.now() OPERATOR(pg_catalog.-) $1)"
+								"   AND guarded_ddl.trash_entry_visible(id, $2)"
 								" ORDER BY id FOR UPDATE",
-								1, argtypes, args, NULL, false, 0);
+								2, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "guarded_ddl: could not read the recycle bin");
 	for (uint64 i = 0; i < SPI_processed; i++)
