@@ -197,8 +197,12 @@ ensure_root_cache() {
 	fi
 	command -v debootstrap >/dev/null 2>&1 || {
 		info "installing debootstrap"
+		# a fresh machine may have no package lists yet
 		env DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap \
-			</dev/null >/dev/null || return 1
+			</dev/null >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null &&
+				env DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap \
+					</dev/null >/dev/null; } || return 1
 	}
 	tmp="$(mktemp -d "${ROOTS_CACHE_DIR}/guarded_ddl-rootbuild.XXXXXX")" || return 1
 	if ! build_root "${major}" "${tmp}/root"; then
