@@ -376,6 +376,59 @@ SELECT decision, operation, object_type, schema_name,
 SELECT original_name, restored_as, purged_at IS NOT NULL AS purged
   FROM guarded_ddl.trash_bin ORDER BY id;
 
+-- Retention (reload-time settings, applied at every soft drop): an entry
+-- older than guarded_ddl.trash_retention is purged for real, and with a
+-- guarded_ddl.trash_max_size smaller than any table every older entry is;
+-- the entry the soft drop just made stays.  Each purge is audited as
+-- 'purged'.  (The DROPs' NOTICEs name the tables in the bin with an OID.)
+SET client_min_messages = warning;
+CREATE TABLE rb.ret_old (id int);
+INSERT INTO rb.ret_old VALUES (1);
+DROP TABLE rb.ret_old;
+CREATE TABLE rb.ret_mid (id int);
+INSERT INTO rb.ret_mid VALUES (1);
+DROP TABLE rb.ret_mid;
+RESET client_min_messages;
+UPDATE guarded_ddl.trash_bin SET dropped_at = now() - interval '2 days'
+ WHERE original_name = 'ret_old' AND purged_at IS NULL;
+ALTER SYSTEM SET guarded_ddl.trash_retention = '1d';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SELECT current_setting('guarded_ddl.trash_retention') <> '1d' AS reload_pending \gset
+\if :reload_pending
+SELECT pg_sleep(3) \gset
+\endif
+SHOW guarded_ddl.trash_retention;
+SELECT coalesce(max(id), 0) AS mark3 FROM guarded_ddl.audit \gset
+SET client_min_messages = warning;
+CREATE TABLE rb.ret_new (id int);
+INSERT INTO rb.ret_new VALUES (1);
+DROP TABLE rb.ret_new;
+RESET client_min_messages;
+SELECT decision, object_type,
+       reason LIKE 'purged from the recycle bin by guarded_ddl.trash_retention%' AS by_retention
+  FROM guarded_ddl.audit WHERE id > :mark3 ORDER BY id;
+SELECT original_name FROM guarded_ddl.trash ORDER BY id;
+ALTER SYSTEM SET guarded_ddl.trash_max_size = '1kB';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SELECT current_setting('guarded_ddl.trash_max_size') <> '1kB' AS reload_pending \gset
+\if :reload_pending
+SELECT pg_sleep(3) \gset
+\endif
+SET client_min_messages = warning;
+CREATE TABLE rb.ret_last (id int);
+INSERT INTO rb.ret_last VALUES (1);
+DROP TABLE rb.ret_last;
+RESET client_min_messages;
+SELECT original_name FROM guarded_ddl.trash ORDER BY id;
+SELECT count(*) FILTER (WHERE decision = 'purged') AS purged_rows
+  FROM guarded_ddl.audit WHERE id > :mark3;
+ALTER SYSTEM RESET guarded_ddl.trash_retention;
+ALTER SYSTEM RESET guarded_ddl.trash_max_size;
+SELECT pg_reload_conf();
+SELECT guarded_ddl.purge_trash('0') AS purged_last;
+
 -- Clean up: what is left needs the override; then the extension, the
 -- schema CREATE EXTENSION made, and the role.
 SET client_min_messages = warning;

@@ -31,6 +31,7 @@ static const char *const decision_names[] = {
 	[GUARD_DENIED] = "denied",
 	[GUARD_OVERRIDDEN] = "overridden",
 	[GUARD_SOFT_DROPPED] = "soft_dropped",
+	[GUARD_PURGED] = "purged",
 };
 
 static const char *const action_names[] = {

@@ -90,7 +90,8 @@ typedef enum GuardDecision
 	GUARD_WARNED,
 	GUARD_DENIED,
 	GUARD_OVERRIDDEN,
-	GUARD_SOFT_DROPPED
+	GUARD_SOFT_DROPPED,
+	GUARD_PURGED				/* left the recycle bin for good */
 } GuardDecision;
 
 /* Why an intent is refused; each has its own documented SQLSTATE. */

@@ -37,6 +37,8 @@ bool		guard_restore_points = true;
 int			guard_audit_worker_timeout = 5000;
 char	   *guard_protected_databases = NULL;
 char	   *guard_allow_drop_database = NULL;
+int			guard_trash_retention = 30 * 24 * 60;
+int			guard_trash_max_size = 0;
 bool		guard_hook_installed = false;
 
 static const struct config_enum_entry mode_options[] = {
@@ -138,6 +140,22 @@ settings_define(void)
 							   "",
 							   PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("guarded_ddl.trash_retention",
+							"Recycle bin entries older than this are purged for real, oldest first.",
+							"Applied at every soft drop.",
+							&guard_trash_retention,
+							30 * 24 * 60, 1, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("guarded_ddl.trash_max_size",
+							"When the recycle bin is larger, its oldest entries are purged until it fits; 0 = no limit.",
+							"Applied at every soft drop; the entry just made is kept.",
+							&guard_trash_max_size,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	/*
 	 * Reserving the prefix also removes any guarded_ddl.* placeholder a role

@@ -34,6 +34,8 @@ extern bool guard_restore_points;
 extern int	guard_audit_worker_timeout;	/* milliseconds */
 extern char *guard_protected_databases;
 extern char *guard_allow_drop_database;
+extern int	guard_trash_retention;	/* minutes */
+extern int	guard_trash_max_size;	/* kilobytes, 0 = no limit */
 
 /* True when the utility hook is installed (library preloaded). */
 extern bool guard_hook_installed;

@@ -169,6 +169,7 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 	}
 	MemoryContextSwitchTo(oldcxt);
 	statement_pop(stmt);
+	trash_apply_retention(&catalog);
 
 	if (remaining == NIL)
 	{

@@ -11,6 +11,7 @@
 #ifndef GUARDED_DDL_TRASH_H
 #define GUARDED_DDL_TRASH_H
 
+#include "intent.h"
 #include "nodes/params.h"
 #include "nodes/plannodes.h"
 #include "tcop/cmdtag.h"
@@ -23,5 +24,8 @@
  * went to the trash.
  */
 extern PlannedStmt *trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc);
+
+/* trash_restore.c: trash_retention and trash_max_size, after a soft drop */
+extern void trash_apply_retention(GuardCatalog *catalog);
 
 #endif							/* GUARDED_DDL_TRASH_H */

@@ -37,10 +37,14 @@
 #include "pipeline.h"
 #include "probe.h"
 #include "statement.h"
+#include "settings.h"
 #include "trash.h"
 
 PG_FUNCTION_INFO_V1(guarded_ddl_restore);
 PG_FUNCTION_INFO_V1(guarded_ddl_purge_trash);
+
+static int64 purge_entries(GuardCatalog *catalog, void *key, const char *tag,
+						   List *ids, List *names, GuardDecision decision);
 
 /*
  * guarded_ddl.restore(trash_id, new_name): move a soft-dropped table back.
@@ -216,15 +220,11 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
 	GuardCatalog catalog;
 	GuardOwnerContext saved;
-	GuardStatement *stmt;
 	Oid			argtypes[2] = {INTERVALOID, OIDOID};
 	Datum		args[2];
 	List	   *ids = NIL;
 	List	   *names = NIL;
-	Oid			trash_nsp;
-	ListCell   *lc;
-	ListCell   *nlc;
-	int64		purged = 0;
+	int64		purged;
 	int			ret;
 	MemoryContext callcxt = CurrentMemoryContext;
 
@@ -236,7 +236,6 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("guarded_ddl is not installed in this database")));
-	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
 
 	/* only the entries the caller may see (see restore()) */
 	args[1] = ObjectIdGetDatum(GetUserId());
@@ -266,7 +265,29 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 	}
 	guard_spi_finish_as_owner(&saved);
 
-	stmt = statement_push(fcinfo, "SELECT guarded_ddl.purge_trash", &catalog);
+	purged = purge_entries(&catalog, fcinfo, "SELECT guarded_ddl.purge_trash",
+						   ids, names, GUARD_ALLOWED);
+	PG_RETURN_INT64(purged);
+}
+
+/*
+ * Drop the recycle bin entries ids (with their tables' names) for real,
+ * each audited -- GUARD_ALLOWED when purge_trash() asked for it,
+ * GUARD_PURGED when retention did -- and mark them purged.  key identifies
+ * the statement they are judged in.  Returns how many tables were dropped.
+ */
+static int64
+purge_entries(GuardCatalog *catalog, void *key, const char *tag,
+			  List *ids, List *names, GuardDecision decision)
+{
+	GuardOwnerContext saved;
+	GuardStatement *stmt;
+	Oid			trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
+	ListCell   *lc;
+	ListCell   *nlc;
+	int64		purged = 0;
+
+	stmt = statement_push(key, tag, catalog);
 	forboth(lc, ids, nlc, names)
 	{
 		Oid			relid = get_relname_relid(lfirst(nlc), trash_nsp);
@@ -283,9 +304,12 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 			intent->object_name = pstrdup(lfirst(nlc));
 			intent->data_bearing = true;
 			intent->holds_data = probe_relation(relid, true, &intent->row_estimate);
-			intent->decision = GUARD_ALLOWED;
-			intent->reason = psprintf("purged from the recycle bin (entry %lld)",
-									  (long long) *(int64 *) lfirst(lc));
+			intent->decision = decision;
+			intent->reason = decision == GUARD_PURGED
+				? psprintf("purged from the recycle bin by guarded_ddl.trash_retention or trash_max_size (entry %lld)",
+						   (long long) *(int64 *) lfirst(lc))
+				: psprintf("purged from the recycle bin (entry %lld)",
+						   (long long) *(int64 *) lfirst(lc));
 			stmt->intents = lappend(stmt->intents, intent);
 			audit_prepare_statement(stmt);
 			performDeletion(&intent->address, DROP_RESTRICT, 0);
@@ -297,7 +321,7 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 	pipeline_finish(stmt);
 	statement_pop(stmt);
 
-	guard_spi_connect_as_owner(&catalog, &saved);
+	guard_spi_connect_as_owner(catalog, &saved);
 	foreach(lc, ids)
 	{
 		Oid			types[1] = {INT8OID};
@@ -310,6 +334,69 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 									 1, types, vals, NULL, false, 0);
 	}
 	guard_spi_finish_as_owner(&saved);
+	return purged;
+}
 
-	PG_RETURN_INT64(purged);
+/*
+ * guarded_ddl.trash_retention and trash_max_size, applied after a soft
+ * drop: entries older than the retention go, then the oldest ones until
+ * the bin fits the size limit -- but never an entry made in this
+ * transaction (the soft drop just done).  Every purge is audited as
+ * 'purged'.  Runs as the extension owner.
+ */
+void
+trash_apply_retention(GuardCatalog *catalog)
+{
+	GuardOwnerContext saved;
+	Oid			argtypes[2] = {INTERVALOID, INT8OID};
+	Datum		args[2];
+	Interval	retention;
+	List	   *ids = NIL;
+	List	   *names = NIL;
+	MemoryContext callcxt = CurrentMemoryContext;
+	int			ret;
+
+	memset(&retention, 0, sizeof(retention));
+	retention.time = (int64) guard_trash_retention * 60 * USECS_PER_SEC;
+	args[0] = IntervalPGetDatum(&retention);
+	args[1] = Int64GetDatum((int64) guard_trash_max_size * 1024);
+
+	guard_spi_connect_as_owner(catalog, &saved);
+	ret = SPI_execute_with_args("SELECT b.id, b.trash_name"
+								"  FROM (SELECT t.id, t.trash_name, t.dropped_at,"
+								"               pg_catalog.sum(coalesce(pg_catalog.pg_total_relation_size(c.oid), 0))"
+								"                 OVER (ORDER BY t.dropped_at DESC, t.id DESC) AS newer_total"
+								"          FROM guarded_ddl.trash_bin AS t"
+								"          LEFT JOIN (pg_catalog.pg_class AS c"
+								"                     JOIN pg_catalog.pg_namespace AS n"
+								"                       ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+								"                      AND n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl_trash')"
+								"            ON c.relname OPERATOR(pg_catalog.=) t.trash_name"
+								"         WHERE t.restored_at IS NULL AND t.purged_at IS NULL) AS b"
+								" WHERE b.dropped_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+								"   AND (b.dropped_at OPERATOR(pg_catalog.<)"
+								"          (pg_catalog.now() OPERATOR(pg_catalog.-) $1)"
+								"        OR ($2 OPERATOR(pg_catalog.>) 0"
+								"            AND b.newer_total OPERATOR(pg_catalog.>) $2))"
+								" ORDER BY b.dropped_at, b.id",
+								2, argtypes, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "guarded_ddl: could not read the recycle bin");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
+		bool		isnull;
+
+		ids = lappend(ids, palloc(sizeof(int64)));
+		*(int64 *) llast(ids) = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc,
+															1, &isnull));
+		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 2));
+		MemoryContextSwitchTo(spicxt);
+	}
+	guard_spi_finish_as_owner(&saved);
+	if (ids != NIL)
+		(void) purge_entries(catalog, &retention, "guarded_ddl trash retention",
+							 ids, names, GUARD_PURGED);
 }
