@@ -235,11 +235,25 @@ mkdir $dir2, 0700 or die "mkdir $dir2: $!";
 ($rc, $out, $err) = run_recipe($without_set,
 	ENV => { %env, PGBACKREST_CONFIG => spare_conf($newest) });
 is($rc, 0, 'control: without --set pgBackRest restores the newest backup');
-start_restored($newest);
+# This server is meant to die at the end of recovery: started with pg_ctl
+# itself, because Cluster->start bails out when the postmaster is gone
+# before it could read its pid (which depends on timing).
+$newest->append_conf(
+	'postgresql.conf', qq{
+port = @{[ $newest->port ]}
+unix_socket_directories = '@{[ $newest->host ]}'
+listen_addresses = ''
+});
+{
+	local $ENV{PGBACKREST_CONFIG} = spare_conf($newest);
+	PostgreSQL::Test::Utils::system_log('pg_ctl', '--wait', '--pgdata', $newest->data_dir,
+		'--log', $newest->logfile, 'start');
+}
 ok( $newest->wait_for_log(
 		qr/FATAL:  recovery ended before configured recovery target was reached/),
 	'and recovery from it cannot reach the restore point, as the README says');
-$newest->stop('immediate', fail_ok => 1);
+PostgreSQL::Test::Utils::system_log('pg_ctl', '--pgdata', $newest->data_dir,
+	'--mode', 'immediate', 'stop');
 
 # --- control: without --archive-mode=off, the copy archives into
 # production's repository -------------------------------------------------
