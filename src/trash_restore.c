@@ -43,6 +43,7 @@
 PG_FUNCTION_INFO_V1(guarded_ddl_restore);
 PG_FUNCTION_INFO_V1(guarded_ddl_purge_trash);
 
+static void collect_entries(MemoryContext cxt, List **ids, List **names);
 static int64 purge_entries(GuardCatalog *catalog, void *key, const char *tag,
 						   List *ids, List *names, GuardDecision decision);
 
@@ -250,24 +251,34 @@ guarded_ddl_purge_trash(PG_FUNCTION_ARGS)
 								2, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "guarded_ddl: could not read the recycle bin");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
-		bool		isnull;
-
-		ids = lappend(ids, palloc(sizeof(int64)));
-		*(int64 *) llast(ids) = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-															SPI_tuptable->tupdesc,
-															1, &isnull));
-		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i],
-											SPI_tuptable->tupdesc, 2));
-		MemoryContextSwitchTo(spicxt);
-	}
+	collect_entries(callcxt, &ids, &names);
 	guard_spi_finish_as_owner(&saved);
 
 	purged = purge_entries(&catalog, fcinfo, "SELECT guarded_ddl.purge_trash",
 						   ids, names, GUARD_ALLOWED);
 	PG_RETURN_INT64(purged);
+}
+
+/*
+ * Copy the (id, trash_name) rows of the last SPI SELECT into lists allocated
+ * in cxt, so that they outlive SPI_finish: purging runs its own SPI calls.
+ */
+static void
+collect_entries(MemoryContext cxt, List **ids, List **names)
+{
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		bool		isnull;
+		int64	   *id = palloc(sizeof(int64));
+
+		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 1, &isnull));
+		*ids = lappend(*ids, id);
+		*names = lappend(*names, SPI_getvalue(SPI_tuptable->vals[i],
+											  SPI_tuptable->tupdesc, 2));
+		MemoryContextSwitchTo(spicxt);
+	}
 }
 
 /*
@@ -382,19 +393,7 @@ trash_apply_retention(GuardCatalog *catalog)
 								2, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "guarded_ddl: could not read the recycle bin");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
-		bool		isnull;
-
-		ids = lappend(ids, palloc(sizeof(int64)));
-		*(int64 *) llast(ids) = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-															SPI_tuptable->tupdesc,
-															1, &isnull));
-		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i],
-											SPI_tuptable->tupdesc, 2));
-		MemoryContextSwitchTo(spicxt);
-	}
+	collect_entries(callcxt, &ids, &names);
 	guard_spi_finish_as_owner(&saved);
 	if (ids != NIL)
 		(void) purge_entries(catalog, &retention, "guarded_ddl trash retention",
