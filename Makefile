@@ -13,6 +13,7 @@ OBJS = \
 	src/classify.o \
 	src/classify_dropped.o \
 	src/classify_self.o \
+	src/classify_delete.o \
 	src/type_change.o \
 	src/probe.o \
 	src/assess.o \
@@ -30,6 +31,7 @@ OBJS = \
 	src/event_triggers.o \
 	src/object_access.o \
 	src/utility_hook.o \
+	src/executor_hook.o \
 	src/check.o \
 	src/guarded_ddl.o
 

@@ -14,7 +14,8 @@
  *   - the recycle bin records what kind of entry it keeps, and the view
  *     guarded_ddl.trash shows each role its own entries;
  *   - guarded_ddl.recovery gives the restore command of the backup tool;
- *   - status() reports the recycle bin.
+ *   - status() reports the recycle bin;
+ *   - the operation delete_all (DELETE without WHERE), opt-in.
  * The install of 1.1 refuses a schema guarded_ddl that another role
  * controls; an install of 1.0 took it, and the update warns about it.
  */
@@ -127,6 +128,16 @@ REVOKE ALL ON FUNCTION guarded_ddl.require_granted_write() FROM PUBLIC;
 -- Policy
 ------------------------------------------------------------------------------
 
+-- delete_all (DELETE without WHERE, preloaded): a new operation, decided
+-- only by rules that name it.
+ALTER TABLE guarded_ddl.policy
+    DROP CONSTRAINT policy_operation_valid,
+    ADD CONSTRAINT policy_operation_valid CHECK (operation IN
+        ('*', 'drop', 'alter_type', 'truncate', 'rename', 'detach_partition',
+         'set_unlogged', 'drop_constraint', 'delete_all'));
+COMMENT ON COLUMN guarded_ddl.policy.operation IS
+    'drop, alter_type, truncate, rename, detach_partition, set_unlogged, drop_constraint, delete_all (decided only by rules naming it), or *';
+
 -- Clear messages for bad rules; the CHECK constraints above are the backstop.
 -- SECURITY DEFINER so that a policy admin needs no EXECUTE on the helpers.
 CREATE OR REPLACE FUNCTION guarded_ddl.policy_validate() RETURNS trigger
@@ -163,10 +174,11 @@ DECLARE
     was_narrowed_by_application_only boolean := false;
 BEGIN
     IF NEW.operation IS NULL OR NOT NEW.operation = ANY (ARRAY['*', 'drop', 'alter_type',
-            'truncate', 'rename', 'detach_partition', 'set_unlogged', 'drop_constraint']) THEN
+            'truncate', 'rename', 'detach_partition', 'set_unlogged', 'drop_constraint',
+            'delete_all']) THEN
         RAISE EXCEPTION 'unknown operation "%" in guarded_ddl.policy', NEW.operation
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Valid operations are drop, alter_type, truncate, rename, detach_partition, set_unlogged, drop_constraint and *.';
+                  HINT = 'Valid operations are drop, alter_type, truncate, rename, detach_partition, set_unlogged, drop_constraint, delete_all and *.';
     END IF;
     IF NEW.action IS NULL OR NOT NEW.action = ANY (ARRAY['allow', 'warn', 'require_backup',
             'deny', 'soft_drop']) THEN
@@ -375,7 +387,7 @@ CREATE OR REPLACE VIEW guarded_ddl.recovery AS
                                        CASE WHEN b.location ~ '^[[:alnum:]_.-]+$' THEN b.location END) AS server) AS v
                ) AS q ON true
      WHERE a.decision IN ('allowed', 'overridden', 'warned')
-       AND a.operation IN ('drop', 'alter_type', 'truncate')
+       AND a.operation IN ('drop', 'alter_type', 'truncate', 'delete_all')
        AND a.holds_data IS DISTINCT FROM false
        -- a lossless type change keeps every value: nothing to recover
        AND NOT (a.operation = 'alter_type' AND coalesce(a.reason, '') LIKE 'lossless:%')

@@ -224,7 +224,7 @@ CREATE TABLE guarded_ddl.policy (
     created_at              timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT policy_operation_valid CHECK (operation IN
         ('*', 'drop', 'alter_type', 'truncate', 'rename', 'detach_partition',
-         'set_unlogged', 'drop_constraint')),
+         'set_unlogged', 'drop_constraint', 'delete_all')),
     CONSTRAINT policy_action_valid CHECK (action IN
         ('allow', 'warn', 'require_backup', 'deny', 'soft_drop')),
     CONSTRAINT policy_backup_max_age_positive CHECK
@@ -235,7 +235,7 @@ COMMENT ON TABLE guarded_ddl.policy IS
     'rules deciding DROP / destructive ALTER: the first enabled, unexpired rule in (priority, id) order whose every pattern matches decides';
 COMMENT ON COLUMN guarded_ddl.policy.priority IS 'lower is evaluated first; ties broken by id';
 COMMENT ON COLUMN guarded_ddl.policy.operation IS
-    'drop, alter_type, truncate, rename, detach_partition, set_unlogged, drop_constraint, or *';
+    'drop, alter_type, truncate, rename, detach_partition, set_unlogged, drop_constraint, delete_all (decided only by rules naming it), or *';
 COMMENT ON COLUMN guarded_ddl.policy.object_type IS
     'PostgreSQL object type word as pg_identify_object() prints it (table, table column, schema, ...), or *';
 COMMENT ON COLUMN guarded_ddl.policy.schema_name IS 'glob on the unquoted schema name';
@@ -290,10 +290,11 @@ DECLARE
     was_narrowed_by_application_only boolean := false;
 BEGIN
     IF NEW.operation IS NULL OR NOT NEW.operation = ANY (ARRAY['*', 'drop', 'alter_type',
-            'truncate', 'rename', 'detach_partition', 'set_unlogged', 'drop_constraint']) THEN
+            'truncate', 'rename', 'detach_partition', 'set_unlogged', 'drop_constraint',
+            'delete_all']) THEN
         RAISE EXCEPTION 'unknown operation "%" in guarded_ddl.policy', NEW.operation
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Valid operations are drop, alter_type, truncate, rename, detach_partition, set_unlogged, drop_constraint and *.';
+                  HINT = 'Valid operations are drop, alter_type, truncate, rename, detach_partition, set_unlogged, drop_constraint, delete_all and *.';
     END IF;
     IF NEW.action IS NULL OR NOT NEW.action = ANY (ARRAY['allow', 'warn', 'require_backup',
             'deny', 'soft_drop']) THEN
@@ -612,7 +613,7 @@ CREATE VIEW guarded_ddl.recovery AS
                                        CASE WHEN b.location ~ '^[[:alnum:]_.-]+$' THEN b.location END) AS server) AS v
                ) AS q ON true
      WHERE a.decision IN ('allowed', 'overridden', 'warned')
-       AND a.operation IN ('drop', 'alter_type', 'truncate')
+       AND a.operation IN ('drop', 'alter_type', 'truncate', 'delete_all')
        AND a.holds_data IS DISTINCT FROM false
        -- a lossless type change keeps every value: nothing to recover
        AND NOT (a.operation = 'alter_type' AND coalesce(a.reason, '') LIKE 'lossless:%')

@@ -100,10 +100,10 @@ assess_statement(GuardStatement *stmt, Node *parsetree)
 	}
 	stmt->intents = kept;
 
-	if (IsA(parsetree, TruncateStmt) &&
+	if (parsetree != NULL && IsA(parsetree, TruncateStmt) &&
 		((TruncateStmt *) parsetree)->behavior == DROP_CASCADE)
 		assess_truncate_cascade(stmt);
-	if (stmt->preflight)
+	if (stmt->preflight && parsetree != NULL)
 		assess_preflight_contents(stmt, parsetree);
 }
 
@@ -252,7 +252,8 @@ resolve_relation_intent(GuardStatement *stmt, GuardIntent *intent)
 	}
 	if (intent->operation != GUARD_OP_DROP &&
 		intent->operation != GUARD_OP_ALTER_TYPE &&
-		intent->operation != GUARD_OP_TRUNCATE)
+		intent->operation != GUARD_OP_TRUNCATE &&
+		intent->operation != GUARD_OP_DELETE_ALL)
 		return;
 	if (lockmode == NoLock)
 		return;					/* own table: refused without a probe */

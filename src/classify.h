@@ -14,6 +14,7 @@
 
 #include "intent.h"
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 
 /* classify.c: parse trees */
 extern bool classify_is_guarded_statement(Node *parsetree);
@@ -23,6 +24,11 @@ extern List *classify_statement(Node *parsetree);
 extern List *classify_dropped_objects(GuardStatement *stmt, List *dropped);
 extern GuardIntent *classify_rewrite(GuardStatement *stmt, Oid relid,
 									 int reason);
+
+/* classify_delete.c: DELETE without WHERE, read from the plan */
+extern bool classify_plan_deletes_all(PlannedStmt *pstmt);
+extern List *classify_delete_all(PlannedStmt *pstmt,
+								 const GuardCatalog *catalog);
 
 /* classify_self.c: intents about guarded_ddl itself */
 extern void classify_own_function(List *names, List **intents);

@@ -54,6 +54,9 @@ decide_all(GuardStatement *stmt)
 			continue;
 		if (intent->decision == GUARD_UNDECIDED)
 			decide_intent(stmt, intent);
+		/* an unruled DELETE without WHERE is not even audited */
+		if (intent->operation == GUARD_OP_DELETE_ALL && intent->policy_id == 0)
+			continue;
 		kept = lappend(kept, intent);
 	}
 	stmt->intents = kept;
@@ -95,6 +98,15 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 		else
 			intent->action = destroys ? (GuardAction) guard_default_action
 				: GUARD_ACTION_ALLOW;
+
+		/*
+		 * delete_all is opt-in (DESIGN §3.1): without a rule naming it,
+		 * neither default_action nor a '*' rule decides it, and a table
+		 * without rows loses nothing whatever the rule says.
+		 */
+		if (intent->operation == GUARD_OP_DELETE_ALL &&
+			(rule == NULL || !destroys))
+			intent->action = GUARD_ACTION_ALLOW;
 
 		switch (intent->action)
 		{

@@ -154,6 +154,8 @@ operation_verb(GuardOperation op)
 			return "make unlogged";
 		case GUARD_OP_DROP_CONSTRAINT:
 			return "drop a constraint of";
+		case GUARD_OP_DELETE_ALL:
+			return "delete every row of";
 		case GUARD_OP_DDL:
 			return "alter";
 	}

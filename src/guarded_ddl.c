@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
+#include "executor_hook.h"
 #include "object_access.h"
 #include "policy.h"
 #include "settings.h"
@@ -47,7 +48,10 @@ _PG_init(void)
 	 */
 	if (process_shared_preload_libraries_in_progress ||
 		loaded_by_session_preload())
+	{
 		utility_hook_install();
+		executor_hook_install();
+	}
 }
 
 /*

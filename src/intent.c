@@ -21,6 +21,7 @@ static const char *const operation_names[] = {
 	[GUARD_OP_DETACH_PARTITION] = "detach_partition",
 	[GUARD_OP_SET_UNLOGGED] = "set_unlogged",
 	[GUARD_OP_DROP_CONSTRAINT] = "drop_constraint",
+	[GUARD_OP_DELETE_ALL] = "delete_all",
 	[GUARD_OP_DDL] = "ddl",
 };
 
@@ -53,7 +54,7 @@ guard_operation_name(GuardOperation op)
 bool
 guard_operation_parse(const char *name, GuardOperation *op)
 {
-	for (int i = 0; i <= GUARD_OP_DROP_CONSTRAINT; i++)
+	for (int i = 0; i <= GUARD_OP_DELETE_ALL; i++)
 	{
 		if (strcmp(operation_names[i], name) == 0)
 		{
@@ -111,11 +112,11 @@ guard_intent_new(GuardOperation op, const char *object_type)
 }
 
 /*
- * Data is destroyed by drop, alter_type and truncate of something that can
- * hold rows, unless it was assessed empty.  Temporary objects hold nothing
- * that outlives the session, and a lossless type change (integer to bigint,
- * DESIGN §3.1.1) keeps every value: holds_data still says what the probe
- * found, for the audit.
+ * Data is destroyed by drop, alter_type, truncate and delete_all of
+ * something that can hold rows, unless it was assessed empty.  Temporary
+ * objects hold nothing that outlives the session, and a lossless type
+ * change (integer to bigint, DESIGN §3.1.1) keeps every value: holds_data
+ * still says what the probe found, for the audit.
  */
 bool
 guard_intent_destroys_data(const GuardIntent *intent)
@@ -124,7 +125,8 @@ guard_intent_destroys_data(const GuardIntent *intent)
 		return false;
 	if (intent->operation != GUARD_OP_DROP &&
 		intent->operation != GUARD_OP_ALTER_TYPE &&
-		intent->operation != GUARD_OP_TRUNCATE)
+		intent->operation != GUARD_OP_TRUNCATE &&
+		intent->operation != GUARD_OP_DELETE_ALL)
 		return false;
 	if (intent->operation == GUARD_OP_ALTER_TYPE && intent->lossless)
 		return false;

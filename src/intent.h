@@ -69,6 +69,7 @@ typedef enum GuardOperation
 	GUARD_OP_DETACH_PARTITION,
 	GUARD_OP_SET_UNLOGGED,
 	GUARD_OP_DROP_CONSTRAINT,
+	GUARD_OP_DELETE_ALL,		/* DELETE without a WHERE clause (opt-in) */
 	GUARD_OP_DDL
 } GuardOperation;
 

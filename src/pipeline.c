@@ -14,8 +14,9 @@
  *	  command (pipeline_finish), in its transaction.
  *
  *	  Each entry point (event_triggers.c, object_access.c, utility_hook.c,
- *	  check.c, trash.c) hands its source of intents to one of the functions
- *	  here; all of them work in the statement's memory context.
+ *	  executor_hook.c, check.c, trash.c) hands its source of intents to one
+ *	  of the functions here; all of them work in the statement's memory
+ *	  context.
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -98,6 +99,22 @@ pipeline_preflight(GuardStatement *stmt, Node *parsetree)
 {
 	Assert(stmt->preflight);
 	pipeline_decide_only(stmt, parsetree);
+}
+
+/*
+ * The executor, before a plan runs: the DELETEs in it that take every row
+ * (delete_all), judged like TRUNCATE.
+ */
+void
+pipeline_plan(GuardStatement *stmt, PlannedStmt *plan)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
+
+	stmt->intents = list_concat(stmt->intents,
+								classify_delete_all(plan, &stmt->catalog));
+	assess_statement(stmt, NULL);
+	judge(stmt);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /* sql_drop: what the statement really dropped, with the verdicts it left. */

@@ -13,10 +13,12 @@
 
 #include "intent.h"
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 
 extern void pipeline_command_start(GuardStatement *stmt, Node *parsetree);
 extern void pipeline_decide_only(GuardStatement *stmt, Node *parsetree);
 extern void pipeline_preflight(GuardStatement *stmt, Node *parsetree);
+extern void pipeline_plan(GuardStatement *stmt, PlannedStmt *plan);
 extern void pipeline_dropped(GuardStatement *stmt, List *dropped);
 extern void pipeline_rewrite(GuardStatement *stmt, Oid relid, int reason);
 extern void pipeline_intent(GuardStatement *stmt, GuardIntent *intent);

@@ -56,6 +56,7 @@ static List *all_rules = NIL;	/* every rule, evaluation order */
 static HTAB *rules_by_name = NULL;
 static int	policy_rule_count = 0;
 static bool policy_action_used[GUARD_ACTION_SOFT_DROP + 1];
+static bool policy_delete_all_used;	/* some rule names delete_all */
 
 static void policy_invalidate(Datum arg, Oid relid);
 static void policy_load(const GuardCatalog *catalog);
@@ -205,6 +206,7 @@ policy_load(const GuardCatalog *catalog)
 	rules_by_name = NULL;
 	policy_rule_count = 0;
 	memset(policy_action_used, 0, sizeof(policy_action_used));
+	policy_delete_all_used = false;
 	policy_valid = false;
 
 	ctl.keysize = NAMEDATALEN;
@@ -306,6 +308,8 @@ policy_load(const GuardCatalog *catalog)
 		else
 			wildcard_rules = lappend(wildcard_rules, rule);
 		policy_action_used[rule->action] = true;
+		if (!rule->any_operation && rule->operation == GUARD_OP_DELETE_ALL)
+			policy_delete_all_used = true;
 		policy_rule_count++;
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -335,6 +339,9 @@ rule_matches(const GuardRule *rule, const GuardIntent *intent,
 	if (rule->has_expiry && rule->expires_at <= now)
 		return false;
 	if (!rule->any_operation && rule->operation != intent->operation)
+		return false;
+	/* delete_all is opt-in: only rules naming it exactly decide it */
+	if (rule->any_operation && intent->operation == GUARD_OP_DELETE_ALL)
 		return false;
 	if (rule->object_type != NULL &&
 		strcmp(rule->object_type, intent->object_type) != 0)
@@ -410,6 +417,18 @@ policy_has_action(const GuardCatalog *catalog, GuardAction action)
 }
 
 /*
+ * Whether any enabled rule names the delete_all operation: without one,
+ * DELETE without WHERE is not judged at all (DESIGN §3.6), so the executor
+ * hook asks this before doing anything else.
+ */
+bool
+policy_has_delete_all_rule(const GuardCatalog *catalog)
+{
+	policy_ensure_loaded(catalog);
+	return policy_delete_all_used;
+}
+
+/*
  * Whether the rule protects what a rename would move (DESIGN §3.1): the
  * object itself, the table of a protected column, the schema of a
  * protected object.  Only rules for some other operation than rename whose
@@ -425,6 +444,16 @@ rule_guards(const GuardRule *rule, const GuardIntent *intent,
 		return false;
 	if (rule->action == GUARD_ACTION_ALLOW ||
 		(!rule->any_operation && rule->operation == GUARD_OP_RENAME))
+		return false;
+
+	/*
+	 * A delete_all rule is about a table's rows: renaming a column cannot
+	 * move the table out of it, and a rule naming no schema and no table
+	 * (one role's DELETEs anywhere) cannot be escaped by any rename.
+	 */
+	if (!rule->any_operation && rule->operation == GUARD_OP_DELETE_ALL &&
+		(intent->column_name != NULL ||
+		 (rule->schema_name == NULL && rule->object_name == NULL)))
 		return false;
 	if (!pattern_matches(rule->role_name, role) ||
 		!pattern_matches(rule->application_name, application) ||

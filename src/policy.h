@@ -39,6 +39,7 @@ extern const GuardRule *policy_match(const GuardCatalog *catalog,
 									 const char *role,
 									 const char *application);
 extern bool policy_has_action(const GuardCatalog *catalog, GuardAction action);
+extern bool policy_has_delete_all_rule(const GuardCatalog *catalog);
 extern const GuardRule *policy_match_guarding(const GuardCatalog *catalog,
 											  const GuardIntent *intent,
 											  const char *role,

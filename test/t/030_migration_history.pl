@@ -469,21 +469,20 @@ INSERT INTO probe.t VALUES (1);
 	$delete_all = $rc != 0;
 	$why_not = 'a DELETE without WHERE is not stopped by a delete_all rule' unless $delete_all;
 }
-note("delete_all: " . ($delete_all ? 'implemented' : "not implemented yet ($why_not)"));
+ok($delete_all, 'the policy takes a delete_all rule, and it stops a DELETE without WHERE')
+  or diag($why_not);
 
 my @results2 = replay('app_delete_all', 'replay with delete_all');
 my ($reshape) = grep { $_->{name} eq '028_user_profile_reshape' } @results2;
-TODO:
-{
-	local $TODO = $delete_all ? undef : 'delete_all is not implemented yet';
-	ok($reshape && $reshape->{stopped},
-		'delete_all rule: DELETE FROM "UserProfile" before the reshape is stopped');
-	is($reshape && $reshape->{sqlstate}, 'ZG002', '... with SQLSTATE ZG002 (no backup)');
-	is_deeply($reshape && $reshape->{denied}, ['delete_all app."UserProfile"'],
-		'... and guarded_ddl.denials has the delete_all intent');
-	is_deeply($reshape && $reshape->{overridden}, ['delete_all app."UserProfile"'],
-		'... and the override of it is audited');
-}
+ok($reshape && $reshape->{stopped},
+	'delete_all rule: DELETE FROM "UserProfile" before the reshape is stopped');
+is($reshape && $reshape->{sqlstate}, 'ZG002', '... with SQLSTATE ZG002 (no backup)');
+is_deeply($reshape && $reshape->{denied}, ['delete_all app."UserProfile"'],
+	'... and guarded_ddl.denials has the delete_all intent');
+# rows this transaction deleted still count for the DROP COLUMN after it
+is_deeply($reshape && $reshape->{overridden},
+	[ 'delete_all app."UserProfile"', 'drop app."UserProfile".bio' ],
+	'... and the override of it is audited, with the DROP COLUMN of the emptied table');
 # Every other migration is decided as without the rule.
 is_deeply(
 	[ map { "$_->{name} " . ($_->{stopped} ? 'stop' : 'pass') } grep { $_->{name} ne '028_user_profile_reshape' } @results2 ],
