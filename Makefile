@@ -27,6 +27,7 @@ OBJS = \
 	src/pipeline.o \
 	src/trash.o \
 	src/trash_restore.o \
+	src/trash_worker.o \
 	src/temp_guard.o \
 	src/event_triggers.o \
 	src/object_access.o \

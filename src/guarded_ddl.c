@@ -23,6 +23,7 @@
 #include "object_access.h"
 #include "policy.h"
 #include "settings.h"
+#include "trash_worker.h"
 #include "utility_hook.h"
 
 PG_MODULE_MAGIC;
@@ -38,6 +39,10 @@ _PG_init(void)
 {
 	settings_define();
 	policy_register_invalidation();
+
+	/* the recycle bin's retention, hourly: a server-wide worker */
+	if (process_shared_preload_libraries_in_progress)
+		trash_worker_register();
 
 	/* always: it must see every deletion of the statement that loaded us */
 	object_access_install();

@@ -39,6 +39,7 @@ char	   *guard_protected_databases = NULL;
 char	   *guard_allow_drop_database = NULL;
 int			guard_trash_retention = 30 * 24 * 60;
 int			guard_trash_max_size = 0;
+int			guard_trash_purge_interval = 60 * 60;
 bool		guard_hook_installed = false;
 
 static const struct config_enum_entry mode_options[] = {
@@ -143,7 +144,7 @@ settings_define(void)
 
 	DefineCustomIntVariable("guarded_ddl.trash_retention",
 							"Recycle bin entries older than this are purged for real, oldest first.",
-							"Applied at every soft drop.",
+							"Applied at every soft drop and, preloaded, by a background worker every trash_purge_interval.",
 							&guard_trash_retention,
 							30 * 24 * 60, 1, INT_MAX / 2,
 							PGC_SIGHUP, GUC_UNIT_MIN,
@@ -151,10 +152,18 @@ settings_define(void)
 
 	DefineCustomIntVariable("guarded_ddl.trash_max_size",
 							"When the recycle bin is larger, its oldest entries are purged until it fits; 0 = no limit.",
-							"Applied at every soft drop; the entry just made is kept.",
+							"Applied at every soft drop (the entry just made is kept) and, preloaded, by a background worker every trash_purge_interval.",
 							&guard_trash_max_size,
 							0, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("guarded_ddl.trash_purge_interval",
+							"How often the background worker applies trash_retention and trash_max_size in every database.",
+							"Only with shared_preload_libraries; the first pass comes one interval after the server starts.",
+							&guard_trash_purge_interval,
+							60 * 60, 1, 24 * 60 * 60,
+							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	/*

@@ -36,6 +36,7 @@ extern char *guard_protected_databases;
 extern char *guard_allow_drop_database;
 extern int	guard_trash_retention;	/* minutes */
 extern int	guard_trash_max_size;	/* kilobytes, 0 = no limit */
+extern int	guard_trash_purge_interval;	/* seconds */
 
 /* True when the utility hook is installed (library preloaded). */
 extern bool guard_hook_installed;
