@@ -59,8 +59,11 @@ VALUES ('drop', 'ov', 'ruled', 'deny', 'override test: never drop ov.ruled');
 -- Two roles: one may use the schema but not override(), one may override.
 CREATE ROLE gd_ov_plain;
 CREATE ROLE gd_ov_breakglass;
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 GRANT USAGE ON SCHEMA guarded_ddl TO gd_ov_plain, gd_ov_breakglass;
 GRANT EXECUTE ON FUNCTION guarded_ddl.override(text) TO gd_ov_breakglass;
+COMMIT;
 CREATE SCHEMA ov_bg AUTHORIZATION gd_ov_breakglass;
 
 -- Nothing is granted to PUBLIC: without EXECUTE the call is refused.

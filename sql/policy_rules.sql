@@ -210,8 +210,11 @@ CREATE ROLE regress_gd_app_user;
 CREATE ROLE regress_gd_migrator;
 GRANT USAGE ON SCHEMA pr TO regress_gd_app_user, regress_gd_migrator;
 -- (only so that dry_run can read the audit as these roles)
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 GRANT USAGE ON SCHEMA guarded_ddl TO regress_gd_app_user, regress_gd_migrator;
 GRANT SELECT ON guarded_ddl.audit TO regress_gd_app_user, regress_gd_migrator;
+COMMIT;
 CREATE TABLE pr.app_empty (id int);
 CREATE TABLE pr.app_data (id int);
 INSERT INTO pr.app_data VALUES (1), (2);

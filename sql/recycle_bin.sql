@@ -346,18 +346,24 @@ SELECT pg_temp.sqlstate_of(format('SELECT guarded_ddl.restore(%s)', :orders_tras
 -- the table): another role's entry is "missing" to it, with the same error
 -- as an id that does not exist, and purge_trash() leaves it alone.
 CREATE ROLE regress_gd_stranger;
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 GRANT USAGE ON SCHEMA guarded_ddl TO regress_gd_stranger;
 GRANT EXECUTE ON FUNCTION guarded_ddl.restore(bigint, text),
                           guarded_ddl.purge_trash(interval) TO regress_gd_stranger;
+COMMIT;
 SELECT min(id) AS someone_elses FROM guarded_ddl.trash \gset
 SET ROLE regress_gd_stranger;
 SELECT guarded_ddl.restore(:someone_elses);
 SELECT guarded_ddl.purge_trash('0') AS purged_by_stranger;
 RESET ROLE;
 SELECT count(*) > 0 AS still_in_trash FROM guarded_ddl.trash WHERE id = :someone_elses;
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 REVOKE ALL ON FUNCTION guarded_ddl.restore(bigint, text),
                        guarded_ddl.purge_trash(interval) FROM regress_gd_stranger;
 REVOKE ALL ON SCHEMA guarded_ddl FROM regress_gd_stranger;
+COMMIT;
 DROP ROLE regress_gd_stranger;
 
 -- purge_trash(): nothing is older than a day; with '0' every entry from an

@@ -21,7 +21,10 @@
 --   * the quieter ways to blind it are refused too (ZG003) and let through
 --     by an override: a rule or a trigger on guarded_ddl.audit that swallows
 --     its rows, replacing the guarded_ddl.denials view, renaming the
---     recycle bin's schema guarded_ddl_trash.
+--     recycle bin's schema guarded_ddl_trash;
+--   * GRANT and REVOKE on its tables, columns, sequences, functions and
+--     schema (also ALL TABLES IN SCHEMA) are refused (ZG003) and let
+--     through by an override; role memberships and other objects pass.
 --
 -- Expects a database without guarded_ddl; drops it again at the end.
 --
@@ -160,6 +163,39 @@ SELECT guarded_ddl.override('self_protection test: try to forge');
 SELECT pg_temp.attempt('UPDATE guarded_ddl.audit SET reason = ''forged''') AS sqlstate;
 ROLLBACK;
 SELECT count(*) AS forged FROM guarded_ddl.audit WHERE reason = 'forged';
+
+-- Rights on guarded_ddl's objects are what let a role rewrite the policy,
+-- forge backups or call override(): GRANT and REVOKE on its tables,
+-- sequences, functions and schema (also ALL ... IN SCHEMA) are refused
+-- (ZG003) unless overridden.  Role memberships and other schemas' objects
+-- are not guarded_ddl's business.
+CREATE ROLE regress_gd_grantee;
+CREATE ROLE regress_gd_group;
+CREATE TABLE public.not_ours (id int);
+SELECT pg_temp.attempt($$GRANT SELECT ON guarded_ddl.audit TO regress_gd_grantee$$) AS grant_table,
+       pg_temp.attempt($$GRANT UPDATE (enabled) ON guarded_ddl.policy TO regress_gd_grantee$$) AS grant_column,
+       pg_temp.attempt($$GRANT USAGE ON SEQUENCE guarded_ddl.policy_id_seq TO regress_gd_grantee$$) AS grant_sequence,
+       pg_temp.attempt($$GRANT EXECUTE ON FUNCTION guarded_ddl.override(text) TO regress_gd_grantee$$) AS grant_function,
+       pg_temp.attempt($$GRANT USAGE ON SCHEMA guarded_ddl TO regress_gd_grantee$$) AS grant_schema,
+       pg_temp.attempt($$GRANT SELECT ON ALL TABLES IN SCHEMA guarded_ddl TO regress_gd_grantee$$) AS grant_all_in_schema,
+       pg_temp.attempt($$REVOKE SELECT ON guarded_ddl.audit FROM regress_gd_grantee$$) AS revoke_table;
+SELECT pg_temp.attempt($$GRANT SELECT ON public.not_ours TO regress_gd_grantee$$) AS other_table,
+       pg_temp.attempt($$GRANT SELECT ON public.not_ours, guarded_ddl.backups TO regress_gd_grantee$$) AS mixed_list,
+       pg_temp.attempt($$GRANT regress_gd_group TO regress_gd_grantee$$) AS role_membership;
+SELECT command_tag, object_type, object_identity FROM guarded_ddl.denials
+ WHERE command_tag IN ('GRANT', 'REVOKE') ORDER BY id;
+BEGIN;
+SELECT guarded_ddl.override('self_protection test: a grant on purpose') \gset
+GRANT SELECT ON guarded_ddl.audit TO regress_gd_grantee;
+COMMIT;
+SELECT has_table_privilege('regress_gd_grantee', 'guarded_ddl.audit', 'SELECT') AS granted_with_override;
+BEGIN;
+SELECT guarded_ddl.override('self_protection test: clean up') \gset
+REVOKE ALL ON guarded_ddl.audit FROM regress_gd_grantee;
+COMMIT;
+DROP TABLE public.not_ours;
+DROP ROLE regress_gd_grantee;
+DROP ROLE regress_gd_group;
 
 -- Clean up: the extension goes with an override, then the schema CREATE
 -- EXTENSION made.

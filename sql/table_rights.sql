@@ -139,9 +139,12 @@ SELECT decision, object_identity, role_name FROM guarded_ddl.denials
 
 -- Granted rights count: through a group role, also for a member of
 -- pg_write_all_data.
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 GRANT USAGE ON SCHEMA guarded_ddl TO regress_gd_policy_admins;
 GRANT SELECT, INSERT, UPDATE, DELETE ON guarded_ddl.policy TO regress_gd_policy_admins;
 GRANT USAGE ON SEQUENCE guarded_ddl.policy_id_seq TO regress_gd_policy_admins;
+COMMIT;
 SET ROLE regress_gd_alice;
 INSERT INTO guarded_ddl.policy (id, object_name, action, note)
 VALUES (2, 'ledger', 'deny', 'by alice');
@@ -153,8 +156,11 @@ SELECT pg_temp.attempt($$TRUNCATE guarded_ddl.policy$$) AS truncate_policy,
 RESET ROLE;
 
 -- A column grant: the on-call role may switch rules off, nothing else.
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 GRANT USAGE ON SCHEMA guarded_ddl TO regress_gd_oncall;
 GRANT UPDATE (enabled) ON guarded_ddl.policy TO regress_gd_oncall;
+COMMIT;
 SET ROLE regress_gd_oncall;
 UPDATE guarded_ddl.policy SET enabled = false WHERE id = 1;
 UPDATE guarded_ddl.policy SET enabled = true, action = 'allow' WHERE id = 1;
@@ -164,10 +170,13 @@ SELECT id, action, enabled FROM guarded_ddl.policy;
 
 -- TRUNCATE granted on the policy is TRUNCATE granted; on the audit no grant
 -- counts, whatever it is.
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 GRANT USAGE ON SCHEMA guarded_ddl TO regress_gd_janitor;
 GRANT TRUNCATE ON guarded_ddl.policy TO regress_gd_janitor;
 GRANT INSERT, DELETE, TRUNCATE ON guarded_ddl.audit TO regress_gd_janitor;
 GRANT EXECUTE ON FUNCTION guarded_ddl.purge_audit(interval) TO regress_gd_janitor;
+COMMIT;
 SET ROLE regress_gd_janitor;
 -- (the table lets it through; preloaded, the utility hook then refuses
 -- TRUNCATE of guarded_ddl's own tables without an override: ZG003)

@@ -34,11 +34,14 @@ CREATE ROLE regress_gd_trash_admins;
 CREATE ROLE regress_gd_carol IN ROLE regress_gd_trash_admins;
 CREATE ROLE regress_gd_reader IN ROLE pg_read_all_data;
 CREATE ROLE regress_gd_nobody;
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test') \gset
 GRANT USAGE ON SCHEMA guarded_ddl
    TO regress_gd_alice, regress_gd_bob, regress_gd_carol, regress_gd_reader, regress_gd_nobody;
 GRANT SELECT ON guarded_ddl.trash
    TO regress_gd_alice, regress_gd_bob, regress_gd_carol, regress_gd_reader, regress_gd_nobody;
 GRANT SELECT ON guarded_ddl.trash_bin TO regress_gd_trash_admins;
+COMMIT;
 
 -- Live tables: alice's docs (a column of it is in the bin), bob's events
 -- (truncated into the bin).

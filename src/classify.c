@@ -75,6 +75,7 @@ classify_is_guarded_statement(Node *parsetree)
 		case T_AlterOwnerStmt:
 		case T_AlterSeqStmt:
 		case T_LockStmt:
+		case T_GrantStmt:
 			return true;
 		default:
 			return false;
@@ -175,6 +176,9 @@ classify_statement(Node *parsetree)
 			break;
 		case T_AlterOwnerStmt:
 			classify_own_owner_change((AlterOwnerStmt *) parsetree, &intents);
+			break;
+		case T_GrantStmt:
+			classify_own_grant((GrantStmt *) parsetree, &intents);
 			break;
 		case T_LockStmt:
 			{

@@ -40,6 +40,7 @@ extern GuardIntent *classify_own_event_trigger(GuardOperation op, Oid evtoid,
 extern GuardIntent *classify_event_triggers_off(void);
 extern void classify_own_relation(RangeVar *rv, List **intents);
 extern void classify_own_owner_change(AlterOwnerStmt *stmt, List **intents);
+extern void classify_own_grant(GrantStmt *stmt, List **intents);
 extern GuardIntent *classify_relation_intent(GuardOperation op, RangeVar *rv,
 											 GuardRightNeeded right,
 											 LOCKMODE lockmode,

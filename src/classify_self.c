@@ -2,8 +2,9 @@
  *
  * classify_self.c
  *	  Intents about guarded_ddl itself: changes to its functions, tables,
- *	  views and event triggers, the deletion of any of its objects, and
- *	  PostgreSQL 17's event_triggers setting.  The decide stage refuses them
+ *	  views and event triggers, rights granted or revoked on them, the
+ *	  deletion of any of its objects, and PostgreSQL 17's event_triggers
+ *	  setting.  The decide stage refuses them
  *	  (self-protection, ZG003) unless overridden.
  *
  * Copyright (c) 2026, guarded_ddl developers
@@ -18,6 +19,9 @@
 #include "utils/builtins.h"
 
 #include "classify.h"
+
+static void own_schema(const char *name, List **intents);
+static void own_type(List *names, List **intents);
 
 /*
  * A rule, trigger or policy added to one of guarded_ddl's tables could
@@ -148,37 +152,93 @@ classify_own_owner_change(AlterOwnerStmt *stmt, List **intents)
 								  intents);
 			break;
 		case OBJECT_SCHEMA:
-			{
-				const char *name = strVal(stmt->object);
-				GuardIntent *intent = guard_intent_new(GUARD_OP_DDL, "schema");
-
-				intent->schema_name = pstrdup(name);
-				intent->object_name = pstrdup(name);
-				intent->object_identity = pstrdup(quote_identifier(name));
-				ObjectAddressSet(intent->address, NamespaceRelationId,
-								 get_namespace_oid(name, true));
-				intent->only_if_self = true;
-				*intents = lappend(*intents, intent);
-				break;
-			}
+			own_schema(strVal(stmt->object), intents);
+			break;
 		case OBJECT_TYPE:
 		case OBJECT_DOMAIN:
-			{
-				List	   *names = castNode(List, stmt->object);
-				GuardIntent *intent;
-
-				if (list_length(names) < 2 ||
-					strcmp(strVal(linitial(names)), GUARD_SCHEMA_NAME) != 0)
-					break;
-				intent = guard_intent_new(GUARD_OP_DDL, "type");
-				intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
-				intent->object_name = pstrdup(strVal(llast(names)));
-				intent->object_identity = pstrdup(NameListToQuotedString(names));
-				intent->only_if_self = true;
-				*intents = lappend(*intents, intent);
-				break;
-			}
+			own_type(castNode(List, stmt->object), intents);
+			break;
 		default:
 			break;
 	}
+}
+
+/*
+ * GRANT / REVOKE on guarded_ddl's objects: a right on its tables,
+ * functions or schema is what lets a role rewrite the policy, forge backup
+ * markers or call override() (DESIGN §3.7), so changing one is
+ * self-protection, refused unless overridden -- also for a superuser, whose
+ * accident it would be.  ALL ... IN SCHEMA guarded_ddl counts as the schema.
+ * Role memberships (GRANT role TO role) are not objects and pass.
+ */
+void
+classify_own_grant(GrantStmt *stmt, List **intents)
+{
+	ListCell   *lc;
+
+	if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA)
+	{
+		foreach(lc, stmt->objects)
+			own_schema(strVal(lfirst(lc)), intents);
+		return;
+	}
+	if (stmt->targtype != ACL_TARGET_OBJECT)
+		return;
+	foreach(lc, stmt->objects)
+	{
+		switch (stmt->objtype)
+		{
+			case OBJECT_TABLE:
+			case OBJECT_SEQUENCE:
+				classify_own_relation(lfirst_node(RangeVar, lc), intents);
+				break;
+			case OBJECT_FUNCTION:
+			case OBJECT_PROCEDURE:
+			case OBJECT_ROUTINE:
+				classify_own_function(lfirst_node(ObjectWithArgs, lc)->objname,
+									  intents);
+				break;
+			case OBJECT_SCHEMA:
+				own_schema(strVal(lfirst(lc)), intents);
+				break;
+			case OBJECT_TYPE:
+			case OBJECT_DOMAIN:
+				own_type(castNode(List, lfirst(lc)), intents);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* A schema named in a statement, kept only when it is guarded_ddl's. */
+static void
+own_schema(const char *name, List **intents)
+{
+	GuardIntent *intent = guard_intent_new(GUARD_OP_DDL, "schema");
+
+	intent->schema_name = pstrdup(name);
+	intent->object_name = pstrdup(name);
+	intent->object_identity = pstrdup(quote_identifier(name));
+	ObjectAddressSet(intent->address, NamespaceRelationId,
+					 get_namespace_oid(name, true));
+	intent->only_if_self = true;
+	*intents = lappend(*intents, intent);
+}
+
+/* A type or domain named guarded_ddl.NAME (qualified, as for functions). */
+static void
+own_type(List *names, List **intents)
+{
+	GuardIntent *intent;
+
+	if (list_length(names) < 2 ||
+		strcmp(strVal(linitial(names)), GUARD_SCHEMA_NAME) != 0)
+		return;
+	intent = guard_intent_new(GUARD_OP_DDL, "type");
+	intent->schema_name = pstrdup(GUARD_SCHEMA_NAME);
+	intent->object_name = pstrdup(strVal(llast(names)));
+	intent->object_identity = pstrdup(NameListToQuotedString(names));
+	intent->only_if_self = true;
+	*intents = lappend(*intents, intent);
 }

@@ -7,6 +7,17 @@
 -- override() calls that succeed come last, because an override lasts for
 -- the rest of the transaction.  Nothing here runs a guarded statement, so
 -- no durable 'denied' audit row is left behind.
+-- Rights on guarded_ddl's objects are granted under an override (DESIGN
+-- 3.7), which lasts for the rest of its transaction: so the backup job's
+-- role gets them here, in a transaction of its own, and loses them again
+-- after the test's ROLLBACK at the end.
+CREATE ROLE gd_api_job NOLOGIN;
+BEGIN;
+SELECT guarded_ddl.override('30_api: rights for the backup job');
+GRANT USAGE ON SCHEMA guarded_ddl TO gd_api_job;
+GRANT EXECUTE ON FUNCTION guarded_ddl.record_backup(text,text,timestamptz,text,text) TO gd_api_job;
+COMMIT;
+
 BEGIN;
 SELECT plan(71);
 
@@ -170,9 +181,7 @@ SELECT is_empty($$SELECT id FROM guarded_ddl.backups WHERE label = '30_api refus
 
 -- recorded_by is the session user even though record_backup() is SECURITY
 -- DEFINER (owned by the superuser).
-CREATE ROLE gd_api_job NOLOGIN;
-GRANT USAGE ON SCHEMA guarded_ddl TO gd_api_job;
-GRANT EXECUTE ON FUNCTION guarded_ddl.record_backup(text,text,timestamptz,text,text) TO gd_api_job;
+-- (gd_api_job and its rights are set up before this transaction: see the top)
 SET SESSION AUTHORIZATION gd_api_job;
 SELECT lives_ok(
     $$SELECT set_config('gd_test.b3', guarded_ddl.record_backup('pgbackrest', '30_api b3')::text, true)$$,
@@ -289,3 +298,10 @@ SELECT results_eq(
 
 SELECT * FROM finish();
 ROLLBACK;
+
+BEGIN;
+SELECT guarded_ddl.override('30_api: clean up');
+REVOKE ALL ON FUNCTION guarded_ddl.record_backup(text,text,timestamptz,text,text) FROM gd_api_job;
+REVOKE ALL ON SCHEMA guarded_ddl FROM gd_api_job;
+COMMIT;
+DROP ROLE gd_api_job;

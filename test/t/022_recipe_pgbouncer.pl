@@ -57,8 +57,11 @@ $node->safe_psql(
 CREATE EXTENSION guarded_ddl;
 CREATE ROLE migrator LOGIN;
 CREATE SCHEMA app AUTHORIZATION migrator;
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test');
 GRANT USAGE ON SCHEMA guarded_ddl TO migrator;
 GRANT EXECUTE ON FUNCTION guarded_ddl.override(text) TO migrator;
+COMMIT;
 SET ROLE migrator;
 CREATE TABLE app.keep (id int);
 CREATE TABLE app.import_a (id int);

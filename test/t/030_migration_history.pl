@@ -94,8 +94,11 @@ sub create_app_database
 		$db, qq{
 CREATE EXTENSION guarded_ddl;
 CREATE SCHEMA app AUTHORIZATION $role;
+BEGIN;
+SELECT guarded_ddl.override('rights on guarded_ddl for this test');
 GRANT USAGE ON SCHEMA guarded_ddl TO $role;
 GRANT EXECUTE ON FUNCTION guarded_ddl.override(text) TO $role;
+COMMIT;
 });
 	# What `prisma migrate deploy` creates before the first migration.
 	$node->safe_psql(
