@@ -24,6 +24,7 @@ OBJS = \
 	src/enforce.o \
 	src/audit.o \
 	src/audit_writer.o \
+	src/audit_queue.o \
 	src/pipeline.o \
 	src/trash.o \
 	src/trash_restore.o \

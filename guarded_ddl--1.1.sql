@@ -760,6 +760,12 @@ RETURNS TABLE (
 COMMENT ON FUNCTION guarded_ddl.check(text) IS
     'preflight: parses the SQL and returns the intents and the decision each would get now, executing nothing';
 
+CREATE FUNCTION guarded_ddl.log_only_denials(since interval) RETURNS bigint
+    LANGUAGE C VOLATILE STRICT
+    AS 'MODULE_PATHNAME', 'guarded_ddl_log_only_denials';
+COMMENT ON FUNCTION guarded_ddl.log_only_denials(interval) IS
+    'refusals of this database in the past interval whose audit rows could not be committed and reached only the server log (status() reports the last 24 h)';
+
 CREATE FUNCTION guarded_ddl.hook_active() RETURNS boolean
     LANGUAGE C STABLE
     AS 'MODULE_PATHNAME', 'guarded_ddl_hook_active';
@@ -868,6 +874,19 @@ BEGIN
     ok := value = '0';
     RETURN NEXT;
 
+    -- how refusals are made durable, and how many reached only the server
+    -- log (no worker slot, no writer within audit_worker_timeout)
+    item := 'audit writer';
+    n := guarded_ddl.log_only_denials(interval '24 hours');
+    value := CASE WHEN 'guarded_ddl' = ANY (pg_catalog.string_to_array(
+                          pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))
+                  THEN 'a writer per database, fed through shared memory'
+                  ELSE 'a background worker per refusal' END
+             || pg_catalog.format('; %s %s in the last 24 h reached only the server log',
+                                  n, CASE WHEN n = 1 THEN 'refusal' ELSE 'refusals' END);
+    ok := n = 0;
+    RETURN NEXT;
+
     -- the recycle bin: its entries, what they keep, against
     -- guarded_ddl.trash_max_size when that is set
     item := 'trash';
@@ -897,7 +916,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION guarded_ddl.status() IS
-    'health of the guard: mode, event triggers, utility hook, newest backup, rules (and allow or warn rules narrowed only by application_name), recent denials, recycle bin';
+    'health of the guard: mode, event triggers, utility hook, newest backup, rules (and allow or warn rules narrowed only by application_name), recent denials, the audit writer and refusals that reached only the server log, recycle bin';
 
 CREATE FUNCTION guarded_ddl.purge_audit(older_than interval) RETURNS bigint
     LANGUAGE plpgsql

@@ -40,10 +40,11 @@ INSERT INTO md.full_three VALUES (1), (2);
 CREATE TABLE md.empty_one (id int);
 
 -- enforce is the default, and status() says all is well (its 'utility
--- hook' row depends on preloading, its 'newest backup' row on the clock).
+-- hook' and 'audit writer' rows depend on preloading, its 'newest backup'
+-- row on the clock).
 SHOW guarded_ddl.mode;
 SELECT item, value, ok FROM guarded_ddl.status()
- WHERE item NOT IN ('utility hook', 'newest backup');
+ WHERE item NOT IN ('utility hook', 'newest backup', 'audit writer');
 DROP TABLE md.full_one;
 
 -- warn: the statement runs; the WARNING says what enforce would do, the

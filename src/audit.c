@@ -380,7 +380,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 void
 audit_denials_durably(GuardStatement *stmt)
 {
-	List	   *rows = NIL;
+	List	   *volatile rows = NIL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->intents)
@@ -401,6 +401,23 @@ audit_denials_durably(GuardStatement *stmt)
 		rows = lappend(rows, audit_row_values(stmt, intent, false));
 		intent->audited = true;
 	}
-	if (rows != NIL)
-		audit_worker_write(&stmt->catalog, rows, !stmt->guard_locked);
+	if (rows == NIL)
+		return;
+
+	/*
+	 * No cancel, statement_timeout or terminate may cut the hand-over short:
+	 * the worker would find the rows gone with this backend's segment.  It
+	 * is bounded by guarded_ddl.audit_worker_timeout.
+	 */
+	HOLD_INTERRUPTS();
+	PG_TRY();
+	{
+		if (!audit_worker_write(&stmt->catalog, rows, !stmt->guard_locked))
+			audit_note_log_only(list_length(rows));
+	}
+	PG_FINALLY();
+	{
+		RESUME_INTERRUPTS();
+	}
+	PG_END_TRY();
 }

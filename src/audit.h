@@ -35,5 +35,22 @@ extern void audit_insert_rows(const GuardCatalog *catalog, List *rows,
 extern bool audit_worker_write(const GuardCatalog *catalog, List *rows,
 							   bool wait);
 extern void audit_worker_wait_pending(void);
+extern char *audit_serialize_rows(List *rows, Size *len);
+extern List *audit_deserialize_rows(const char *data, Size len, int nrows);
+extern void audit_note_log_only(int nrows);
+
+/* audit_queue.c: the long-lived writer of each database (preloaded) */
+typedef enum GuardQueueResult
+{
+	GUARD_QUEUE_COMMITTED,		/* the rows are on disk */
+	GUARD_QUEUE_FAILED,			/* the writer gave up on them */
+	GUARD_QUEUE_LATE,			/* not yet committed at the deadline; the
+								 * writer still will */
+	GUARD_QUEUE_UNAVAILABLE		/* not preloaded, too large, no writer */
+} GuardQueueResult;
+
+extern void audit_queue_install(void);
+extern GuardQueueResult audit_queue_write(const char *data, Size len,
+										  int nrows, TimestampTz deadline);
 
 #endif							/* GUARDED_DDL_AUDIT_H */

@@ -23,6 +23,9 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -30,10 +33,12 @@
 #include "port/atomics.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -47,6 +52,9 @@
 #include "settings.h"
 
 PGDLLEXPORT void guarded_ddl_audit_worker_main(Datum main_arg);
+
+/* bgw_type of the workers, as pg_stat_activity.backend_type shows it */
+#define AUDIT_WRITER_TYPE "guarded_ddl audit writer"
 
 #define WORKER_PENDING 0
 #define WORKER_DONE 1
@@ -90,7 +98,7 @@ serialized_size(List *rows)
 	return len;
 }
 
-/* Write the rows into the shared memory segment, as serialized_size() sized it. */
+/* Write the rows into out, as serialized_size() sized it. */
 static void
 serialize_rows(List *rows, char *out)
 {
@@ -116,6 +124,101 @@ serialize_rows(List *rows, char *out)
 	}
 }
 
+/* The rows serialized into one palloc'd buffer, for the queue. */
+char *
+audit_serialize_rows(List *rows, Size *len)
+{
+	char	   *out;
+
+	*len = serialized_size(rows);
+	out = palloc(*len > 0 ? *len : 1);
+	serialize_rows(rows, out);
+	return out;
+}
+
+/* The rows back from their serialized form, in CurrentMemoryContext. */
+List *
+audit_deserialize_rows(const char *data, Size len, int nrows)
+{
+	List	   *rows = NIL;
+	const char *p = data;
+	const char *end = data + len;
+
+	for (int row = 0; row < nrows && p < end; row++)
+	{
+		char	  **v = palloc0(sizeof(char *) * AUDIT_NCOLUMNS);
+
+		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
+		{
+			if (*p++ == 'n')
+				continue;
+			v[i] = pstrdup(p);
+			p += strlen(p) + 1;
+		}
+		rows = lappend(rows, v);
+	}
+	return rows;
+}
+
+/*
+ * How many guarded_ddl audit writers run in the whole server now.  Read
+ * from the backend status array, which every backend can see without
+ * shared memory of its own (the library may not be preloaded).
+ */
+static int
+running_writers(void)
+{
+	int			count = 0;
+	int			n;
+
+	pgstat_clear_backend_activity_snapshot();
+	n = pgstat_fetch_stat_numbackends();
+	for (int i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = gd_local_beentry(i);
+		const char *type;
+
+		if (local == NULL || local->backendStatus.st_backendType != B_BG_WORKER)
+			continue;
+		type = GetBackgroundWorkerTypeByPid(local->backendStatus.st_procpid);
+		if (type != NULL && strcmp(type, AUDIT_WRITER_TYPE) == 0)
+			count++;
+	}
+	pgstat_clear_backend_activity_snapshot();
+	return count;
+}
+
+/*
+ * Register the worker, waiting until deadline for a slot while a quarter
+ * of max_worker_processes (at least one) already writes denials, or while
+ * no slot is free but one of those writers will soon give its slot back.
+ * A flood of refusals then queues here instead of taking every slot that
+ * parallel query, replication and other extensions need, and does not
+ * lose rows to its own workers.  With no slot and no writer of ours
+ * running, nothing will free up soon: fail at once (server log only).
+ */
+static bool
+register_writer(BackgroundWorker *worker, BackgroundWorkerHandle **handle,
+				TimestampTz deadline)
+{
+	int			cap = Max(1, max_worker_processes / 4);
+
+	for (;;)
+	{
+		int			running = running_writers();
+
+		if (running < cap && RegisterDynamicBackgroundWorker(worker, handle))
+			return true;
+		/* no slot, and none of ours that will give one back in a moment */
+		if (running == 0 || GetCurrentTimestamp() >= deadline)
+			return false;
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 5L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
 /*
  * Start a worker for the rows and wait, at most audit_worker_timeout, until
  * it committed them (unless !wait, see the header).  Returns whether they
@@ -135,6 +238,31 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 	bool		registered;
 	const char *failure = NULL;
 	MemoryContext oldcxt = CurrentMemoryContext;
+
+	/* preloaded: the long-lived writer of this database (audit_queue.c) */
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   guard_audit_worker_timeout);
+	if (wait)
+	{
+		Size		len;
+		char	   *data = audit_serialize_rows(rows, &len);
+
+		switch (audit_queue_write(data, len, list_length(rows), deadline))
+		{
+			case GUARD_QUEUE_COMMITTED:
+				return true;
+			case GUARD_QUEUE_FAILED:
+				ereport(LOG,
+						(errmsg("guarded_ddl: denial recorded in the server log only: the denial writer failed (see its message above)")));
+				return false;
+			case GUARD_QUEUE_LATE:
+				ereport(LOG,
+						(errmsg("guarded_ddl: the denial writer had not committed this denial within guarded_ddl.audit_worker_timeout; it stays queued and is written when the writer gets to it")));
+				return true;
+			case GUARD_QUEUE_UNAVAILABLE:
+				break;
+		}
+	}
 
 	seg = dsm_create(offsetof(AuditWorkerShared, data) + datalen,
 					 DSM_CREATE_NULL_IF_MAXSEGMENTS);
@@ -164,15 +292,14 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 			sizeof(worker.bgw_function_name));
 	strlcpy(worker.bgw_name, "guarded_ddl audit writer",
 			sizeof(worker.bgw_name));
-	strlcpy(worker.bgw_type, "guarded_ddl audit writer",
-			sizeof(worker.bgw_type));
+	strlcpy(worker.bgw_type, AUDIT_WRITER_TYPE, sizeof(worker.bgw_type));
 	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	worker.bgw_notify_pid = MyProcPid;
 
 	if (!wait)
 		dsm_pin_segment(seg);
 	oldcxt = MemoryContextSwitchTo(wait ? oldcxt : TopMemoryContext);
-	registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+	registered = register_writer(&worker, &handle, deadline);
 	MemoryContextSwitchTo(oldcxt);
 	if (!registered)
 	{
@@ -193,8 +320,6 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 		return true;
 	}
 
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   guard_audit_worker_timeout);
 	for (;;)
 	{
 		pid_t		pid;
@@ -229,7 +354,6 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
 	}
 	dsm_detach(seg);
 
@@ -285,32 +409,16 @@ static void
 insert_rows(AuditWorkerShared *shared)
 {
 	GuardCatalog catalog;
-	List	   *rows = NIL;
-	const char *p;
-	const char *end;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (!guard_catalog_lookup(&catalog))
 		elog(ERROR, "guarded_ddl audit writer: guarded_ddl is not installed in this database");
-
-	p = shared->data;
-	end = shared->data + shared->len;
-	for (int row = 0; row < shared->nrows && p < end; row++)
-	{
-		char	  **v = palloc0(sizeof(char *) * AUDIT_NCOLUMNS);
-
-		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
-		{
-			if (*p++ == 'n')
-				continue;
-			v[i] = pstrdup(p);
-			p += strlen(p) + 1;
-		}
-		rows = lappend(rows, v);
-	}
-	audit_insert_rows(&catalog, rows, NIL);
+	audit_insert_rows(&catalog,
+					  audit_deserialize_rows(shared->data, shared->len,
+											 shared->nrows),
+					  NIL);
 
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -342,9 +450,10 @@ guarded_ddl_audit_worker_main(Datum main_arg)
 	 * Connect as the bootstrap superuser (no role given), then become the
 	 * extension's owner: the owner may be a role without LOGIN, which a
 	 * worker could not connect as before PostgreSQL 17, and a denial must
-	 * not be lost for that.
+	 * not be lost for that.  A database closed to new connections
+	 * (ALLOW_CONNECTIONS false, by its owner even) still gets its denials.
 	 */
-	gd_bgw_connect(shared->database, InvalidOid, 0);
+	gd_bgw_connect(shared->database, InvalidOid, BGWORKER_BYPASS_ALLOWCONN);
 	SetUserIdAndSecContext(shared->role, SECURITY_LOCAL_USERID_CHANGE);
 
 	/* the caller is told "refused" only once the row is on disk */
@@ -384,4 +493,84 @@ guarded_ddl_audit_worker_main(Datum main_arg)
 		dsm_unpin_segment(dsm_segment_handle(seg));
 	dsm_detach(seg);
 	proc_exit(done ? 0 : 1);
+}
+
+#define LOG_ONLY_FILE "guarded_ddl_log_only"
+#define LOG_ONLY_OLD_FILE "guarded_ddl_log_only.old"
+#define LOG_ONLY_ROTATE_BYTES (1024 * 1024)
+
+/*
+ * Refusals that reached only the server log, one line each ("<epoch
+ * seconds> <database oid>") in a small file of the data directory, so that
+ * status() can count them without shared memory (the library need not be
+ * preloaded) and after a restart.  At 1 MB the file becomes .old (so the
+ * last 24 h stay readable) and a new one begins.
+ */
+void
+audit_note_log_only(int nrows)
+{
+	struct stat st;
+	char		line[64];
+	int			fd;
+	int			len;
+
+	if (stat(LOG_ONLY_FILE, &st) == 0 && st.st_size > LOG_ONLY_ROTATE_BYTES)
+		(void) rename(LOG_ONLY_FILE, LOG_ONLY_OLD_FILE);
+	fd = OpenTransientFile(LOG_ONLY_FILE, O_WRONLY | O_APPEND | O_CREAT | PG_BINARY);
+	if (fd < 0)
+		return;					/* the server log has the refusal anyway */
+	len = snprintf(line, sizeof(line), "%lld %u\n",
+				   (long long) (GetCurrentTimestamp() / USECS_PER_SEC),
+				   MyDatabaseId);
+	for (int i = 0; i < nrows; i++)
+	{
+		if (write(fd, line, len) != len)
+			break;
+	}
+	(void) CloseTransientFile(fd);
+}
+
+/* Lines of one log-only file for this database since cutoff (epoch s). */
+static int64
+count_log_only(const char *path, int64 cutoff)
+{
+	FILE	   *file = AllocateFile(path, "r");
+	char		line[64];
+	int64		count = 0;
+
+	if (file == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), file) != NULL)
+	{
+		long long	when;
+		unsigned int db;
+
+		if (sscanf(line, "%lld %u", &when, &db) == 2 &&
+			db == MyDatabaseId && when >= cutoff)
+			count++;
+	}
+	FreeFile(file);
+	return count;
+}
+
+PG_FUNCTION_INFO_V1(guarded_ddl_log_only_denials);
+
+/*
+ * guarded_ddl.log_only_denials(since interval): refusals of this database
+ * in that past interval whose audit rows could not be committed (status()
+ * reports it).
+ */
+Datum
+guarded_ddl_log_only_denials(PG_FUNCTION_ARGS)
+{
+	Interval   *since = PG_GETARG_INTERVAL_P(0);
+	TimestampTz from;
+	int64		cutoff;
+
+	from = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												   TimestampTzGetDatum(GetCurrentTimestamp()),
+												   IntervalPGetDatum(since)));
+	cutoff = (int64) (from / USECS_PER_SEC);
+	PG_RETURN_INT64(count_log_only(LOG_ONLY_FILE, cutoff) +
+					count_log_only(LOG_ONLY_OLD_FILE, cutoff));
 }

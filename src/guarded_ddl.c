@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
+#include "audit.h"
 #include "executor_hook.h"
 #include "object_access.h"
 #include "policy.h"
@@ -40,9 +41,16 @@ _PG_init(void)
 	settings_define();
 	policy_register_invalidation();
 
-	/* the recycle bin's retention, hourly: a server-wide worker */
+	/*
+	 * Server-wide, so only from shared_preload_libraries: the denial queue
+	 * in shared memory with its writers, and the recycle bin's hourly
+	 * retention worker.
+	 */
 	if (process_shared_preload_libraries_in_progress)
+	{
+		audit_queue_install();
 		trash_worker_register();
+	}
 
 	/* always: it must see every deletion of the statement that loaded us */
 	object_access_install();

@@ -264,7 +264,7 @@ SELECT lives_ok($$SELECT count(*) FROM guarded_ddl.recovery$$, 'auditor can read
 SELECT lives_ok($$SELECT count(*) FROM guarded_ddl.backups$$, 'auditor can read backups');
 SELECT lives_ok($$SELECT count(*) FROM guarded_ddl.policy$$, 'auditor can read the policy');
 SELECT lives_ok($$SELECT * FROM guarded_ddl.status()$$, 'auditor can call status()');
-SELECT is((SELECT count(*)::int FROM guarded_ddl.status()), 8, 'status() run by the auditor reports all eight items');
+SELECT is((SELECT count(*)::int FROM guarded_ddl.status()), 9, 'status() run by the auditor reports all nine items');
 SELECT lives_ok($$SELECT * FROM guarded_ddl.check('DROP TABLE gd_roles_app.t')$$,
     'auditor can call check()');
 SELECT results_eq(

@@ -96,8 +96,8 @@ SELECT has_table('gd_api', 'empty', 'a syntax error in a later statement did not
 SELECT results_eq(
     $$SELECT item FROM guarded_ddl.status()$$,
     ARRAY['mode', 'event triggers', 'utility hook', 'newest backup', 'rules',
-          'application_name rules', 'denials (24 h)', 'trash'],
-    'status() returns exactly mode, event triggers, utility hook, newest backup, rules, application_name rules, denials (24 h), trash, in that order');
+          'application_name rules', 'denials (24 h)', 'audit writer', 'trash'],
+    'status() returns exactly mode, event triggers, utility hook, newest backup, rules, application_name rules, denials (24 h), audit writer, trash, in that order');
 SELECT is((SELECT ok FROM guarded_ddl.status() WHERE item = 'event triggers'), true,
     'status(): event triggers ok (all four ENABLE ALWAYS)');
 SELECT results_eq(

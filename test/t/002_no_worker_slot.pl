@@ -70,6 +70,13 @@ ok( $node->log_contains(
 	'the server log says the denial is only there because no background worker slot is free'
 );
 
+# status() counts what reached only the log.
+is( $node->safe_psql(
+		'postgres',
+		q{SELECT ok::text || ': ' || value FROM guarded_ddl.status() WHERE item = 'audit writer'}),
+	'false: a writer per database, fed through shared memory; 1 refusal in the last 24 h reached only the server log',
+	'status() reports the refusal that reached only the server log');
+
 # With the hook (preloaded): TRUNCATE takes the same path.
 $log_offset = -s $node->logfile;
 ($rc, $state, $err) =
