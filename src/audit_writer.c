@@ -36,9 +36,9 @@
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
-#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -161,62 +161,76 @@ audit_deserialize_rows(const char *data, Size len, int nrows)
 }
 
 /*
- * How many guarded_ddl audit writers run in the whole server now.  Read
- * from the backend status array, which every backend can see without
- * shared memory of its own (the library may not be preloaded).
+ * Turns to run a worker: at most a quarter of max_worker_processes (at
+ * least one) refusals of the whole server have a worker at once, so that a
+ * flood of refusals queues here instead of taking every slot that parallel
+ * query, replication and other extensions need.  A turn is a heavyweight
+ * advisory lock on one of those numbers in no database (field1 = 0), so
+ * every backend sees them without shared memory of its own -- the library
+ * may not be preloaded -- and an error releases it with the transaction.
+ * They show in pg_locks as advisory locks of database 0.
  */
-static int
-running_writers(void)
+#define TURN_LOCK_KEY 0x67646477	/* "gddw" */
+
+static void
+turn_tag(LOCKTAG *tag, int turn)
 {
-	int			count = 0;
-	int			n;
-
-	pgstat_clear_backend_activity_snapshot();
-	n = pgstat_fetch_stat_numbackends();
-	for (int i = 1; i <= n; i++)
-	{
-		LocalPgBackendStatus *local = gd_local_beentry(i);
-		const char *type;
-
-		if (local == NULL || local->backendStatus.st_backendType != B_BG_WORKER)
-			continue;
-		type = GetBackgroundWorkerTypeByPid(local->backendStatus.st_procpid);
-		if (type != NULL && strcmp(type, AUDIT_WRITER_TYPE) == 0)
-			count++;
-	}
-	pgstat_clear_backend_activity_snapshot();
-	return count;
+	SET_LOCKTAG_ADVISORY(*tag, InvalidOid, TURN_LOCK_KEY, (uint32) turn, 2);
 }
 
-/*
- * Register the worker, waiting until deadline for a slot while a quarter
- * of max_worker_processes (at least one) already writes denials, or while
- * no slot is free but one of those writers will soon give its slot back.
- * A flood of refusals then queues here instead of taking every slot that
- * parallel query, replication and other extensions need, and does not
- * lose rows to its own workers.  With no slot and no writer of ours
- * running, nothing will free up soon: fail at once (server log only).
- */
-static bool
-register_writer(BackgroundWorker *worker, BackgroundWorkerHandle **handle,
-				TimestampTz deadline)
+/* A free turn, waiting until deadline; -1 when none came. */
+static int
+take_turn(TimestampTz deadline)
 {
-	int			cap = Max(1, max_worker_processes / 4);
+	int			turns = Max(1, max_worker_processes / 4);
 
 	for (;;)
 	{
-		int			running = running_writers();
+		for (int turn = 0; turn < turns; turn++)
+		{
+			LOCKTAG		tag;
 
-		if (running < cap && RegisterDynamicBackgroundWorker(worker, handle))
+			turn_tag(&tag, turn);
+			if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+				return turn;
+		}
+		if (GetCurrentTimestamp() >= deadline)
+			return -1;
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 2L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * Register the worker; a slot another refusal's worker is just giving back
+ * is waited for a few milliseconds, no more (with no slot at all the
+ * refusal must not wait: it is refused all the same).
+ */
+static bool
+register_briefly(BackgroundWorker *worker, BackgroundWorkerHandle **handle)
+{
+	for (int attempt = 0; attempt < 20; attempt++)
+	{
+		if (RegisterDynamicBackgroundWorker(worker, handle))
 			return true;
-		/* no slot, and none of ours that will give one back in a moment */
-		if (running == 0 || GetCurrentTimestamp() >= deadline)
-			return false;
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 5L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+	return false;
+}
+
+/* Give the turn back once its worker is done. */
+static void
+give_turn(int turn)
+{
+	LOCKTAG		tag;
+
+	turn_tag(&tag, turn);
+	LockRelease(&tag, ExclusiveLock, false);
 }
 
 /*
@@ -236,6 +250,8 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 	TimestampTz deadline;
 	bool		done = false;
 	bool		registered;
+	int			turn = -1;
+	pid_t		pid;
 	const char *failure = NULL;
 	MemoryContext oldcxt = CurrentMemoryContext;
 
@@ -298,8 +314,15 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 
 	if (!wait)
 		dsm_pin_segment(seg);
+	else if ((turn = take_turn(deadline)) < 0)
+	{
+		ereport(LOG,
+				(errmsg("guarded_ddl: denial recorded in the server log only: other refusals kept every audit worker busy for guarded_ddl.audit_worker_timeout")));
+		dsm_detach(seg);
+		return false;
+	}
 	oldcxt = MemoryContextSwitchTo(wait ? oldcxt : TopMemoryContext);
-	registered = register_writer(&worker, &handle, deadline);
+	registered = register_briefly(&worker, &handle);
 	MemoryContextSwitchTo(oldcxt);
 	if (!registered)
 	{
@@ -308,6 +331,8 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 				 errhint("Raise max_worker_processes.")));
 		if (!wait)
 			dsm_unpin_segment(dsm_segment_handle(seg));
+		else
+			give_turn(turn);
 		dsm_detach(seg);
 		return false;
 	}
@@ -322,7 +347,6 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 
 	for (;;)
 	{
-		pid_t		pid;
 		BgwHandleStatus status;
 
 		if (pg_atomic_read_u32(&shared->state) == WORKER_DONE)
@@ -355,6 +379,21 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 						 10L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+
+	/*
+	 * The turn goes back once the worker has exited and its slot is free
+	 * again, not when its rows are in: else the next turn could find the
+	 * slot still taken.
+	 */
+	while (done && GetBackgroundWorkerPid(handle, &pid) == BGWH_STARTED &&
+		   GetCurrentTimestamp() < deadline)
+	{
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	give_turn(turn);
 	dsm_detach(seg);
 
 	if (!done)

@@ -115,14 +115,4 @@ gd_not_null_constraint_oid(Oid relid, AttrNumber attnum)
 }
 #endif
 
-/*
- * PG 16 renamed pgstat_fetch_stat_local_beentry() (one entry of the
- * backend status snapshot, 1-based) to pgstat_get_local_beentry_by_index().
- */
-#if PG_VERSION_NUM >= 160000
-#define gd_local_beentry(idx) pgstat_get_local_beentry_by_index(idx)
-#else
-#define gd_local_beentry(idx) pgstat_fetch_stat_local_beentry(idx)
-#endif
-
 #endif							/* GUARDED_DDL_COMPAT_H */
