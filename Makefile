@@ -28,6 +28,7 @@ OBJS = \
 	src/pipeline.o \
 	src/trash.o \
 	src/trash_restore.o \
+	src/trash_columns.o \
 	src/trash_worker.o \
 	src/temp_guard.o \
 	src/event_triggers.o \

@@ -18,6 +18,7 @@
 #include "catalog/pg_event_trigger.h"
 #include "catalog/pg_extension.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
@@ -29,6 +30,7 @@
 #include "decide.h"
 #include "policy.h"
 #include "settings.h"
+#include "statement.h"
 
 static void decide_backup(GuardStatement *stmt, GuardIntent *intent,
 						  const GuardRule *rule);
@@ -37,6 +39,7 @@ static int	action_strictness(GuardAction action);
 static bool is_self_protected(const GuardStatement *stmt,
 							  const GuardIntent *intent);
 static void explain_type_change(GuardIntent *intent);
+static const char *kept_column(const GuardIntent *intent);
 
 /* Decide every intent of the statement that has no decision yet. */
 void
@@ -71,6 +74,7 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 {
 	const GuardRule *rule = NULL;
 	bool		destroys = guard_intent_destroys_data(intent);
+	const char *kept;
 
 	if (is_self_protected(stmt, intent))
 	{
@@ -130,12 +134,22 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 			case GUARD_ACTION_SOFT_DROP:
 
 				/*
-				 * soft_drop reaches this point only where the utility hook
-				 * could not move the table (not preloaded, not a plain DROP
-				 * TABLE): the data is at stake, so a backup is required.
+				 * soft_drop reaches this point for a table only where the
+				 * utility hook could not move it (not preloaded, not a
+				 * plain DROP TABLE), and for a column unless the hook kept
+				 * its values: the data is at stake, so a backup is
+				 * required.
 				 */
 				if (!destroys)
 					intent->decision = GUARD_ALLOWED;
+				else if (intent->action == GUARD_ACTION_SOFT_DROP &&
+						 (kept = kept_column(intent)) != NULL)
+				{
+					intent->decision = GUARD_SOFT_DROPPED;
+					intent->reason = psprintf("values kept in %s.%s",
+											  GUARD_TRASH_SCHEMA_NAME,
+											  quote_identifier(kept));
+				}
 				else
 					decide_backup(stmt, intent, rule);
 				break;
@@ -161,6 +175,20 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 		intent->reason = psprintf("would be refused: %s", intent->reason);
 	}
 	explain_type_change(intent);
+}
+
+/*
+ * The recycle bin relation holding a column's values, when the utility
+ * hook kept them for this very command (statement.c), else NULL.
+ */
+static const char *
+kept_column(const GuardIntent *intent)
+{
+	if (strcmp(intent->object_type, "table column") != 0 ||
+		intent->address.classId != RelationRelationId)
+		return NULL;
+	return statement_column_kept(intent->address.objectId,
+								 intent->column_name, intent->operation);
 }
 
 /*

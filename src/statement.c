@@ -175,6 +175,7 @@ statement_xact_callback(XactEvent event, void *arg)
 				statement_pop(statement_stack);
 			guard_current_query_text = NULL;
 			end_all_at_commit = false;
+			statement_forget_kept_columns();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
@@ -189,6 +190,64 @@ statement_xact_callback(XactEvent event, void *arg)
 		default:
 			break;
 	}
+}
+
+/*
+ * Columns whose values the recycle bin has just kept (trash_columns.c), for
+ * the ALTER TABLE about to drop or retype them: decide.c finds them here
+ * when the event triggers judge that command.  One top-level command at a
+ * time; in TopMemoryContext, forgotten when it ends or its transaction
+ * does.
+ */
+typedef struct KeptColumn
+{
+	Oid			relid;
+	char	   *column;
+	GuardOperation operation;
+	char	   *trash_name;
+} KeptColumn;
+
+static List *kept_columns = NIL;
+
+/* Remember that the values of this column are in the recycle bin. */
+void
+statement_keep_column(Oid relid, const char *column, GuardOperation operation,
+					  const char *trash_name)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	KeptColumn *kept = palloc(sizeof(KeptColumn));
+
+	kept->relid = relid;
+	kept->column = pstrdup(column);
+	kept->operation = operation;
+	kept->trash_name = pstrdup(trash_name);
+	kept_columns = lappend(kept_columns, kept);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The trash relation keeping this column's values, or NULL. */
+const char *
+statement_column_kept(Oid relid, const char *column, GuardOperation operation)
+{
+	ListCell   *lc;
+
+	foreach(lc, kept_columns)
+	{
+		KeptColumn *kept = lfirst(lc);
+
+		if (kept->relid == relid && kept->operation == operation &&
+			column != NULL && strcmp(kept->column, column) == 0)
+			return kept->trash_name;
+	}
+	return NULL;
+}
+
+/* The command that dropped or retyped the kept columns is over. */
+void
+statement_forget_kept_columns(void)
+{
+	list_free_deep(kept_columns);
+	kept_columns = NIL;
 }
 
 /* Commands started inside a rolled-back subtransaction are over. */

@@ -25,4 +25,12 @@ extern void statement_pop(GuardStatement *stmt);
 extern int	statement_depth(void);
 extern bool statement_has_denial(const GuardStatement *stmt);
 
+/* Columns the recycle bin kept for the ALTER TABLE being run. */
+extern void statement_keep_column(Oid relid, const char *column,
+								  GuardOperation operation,
+								  const char *trash_name);
+extern const char *statement_column_kept(Oid relid, const char *column,
+										 GuardOperation operation);
+extern void statement_forget_kept_columns(void);
+
 #endif							/* GUARDED_DDL_STATEMENT_H */

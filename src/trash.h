@@ -25,6 +25,13 @@
  */
 extern PlannedStmt *trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc);
 
+/* trash_columns.c: the values of the columns soft_drop rules keep */
+extern bool trash_keep_columns(PlannedStmt *pstmt);
+extern Oid	trash_restore_column(int64 trash_id, const char *original_schema,
+								 const char *original_name,
+								 const char *trash_name, const char *column,
+								 List *key, const char *new_name);
+
 /* trash_restore.c: trash_retention and trash_max_size, after a soft drop */
 extern void trash_apply_retention(GuardCatalog *catalog);
 

@@ -44,6 +44,8 @@ PG_FUNCTION_INFO_V1(guarded_ddl_restore);
 PG_FUNCTION_INFO_V1(guarded_ddl_purge_trash);
 
 static void collect_entries(MemoryContext cxt, List **ids, List **names);
+static void mark_restored(GuardCatalog *catalog, int64 trash_id,
+						  const char *restored_as);
 static int64 purge_entries(GuardCatalog *catalog, void *key, const char *tag,
 						   List *ids, List *names, GuardDecision decision);
 
@@ -64,6 +66,8 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	char	   *original_schema;
 	char	   *original_name;
 	char	   *trash_name;
+	char	   *column = NULL;
+	List	   *key = NIL;
 	Datum	   *from_names = NULL;
 	Datum	   *to_names = NULL;
 	int			nrenames = 0;
@@ -95,7 +99,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	guard_spi_connect_as_owner(&catalog, &saved);
 	args[0] = Int64GetDatum(trash_id);
 	ret = SPI_execute_with_args("SELECT original_schema, original_name, trash_name,"
-								"       renamed_from, renamed_to"
+								"       renamed_from, renamed_to, column_name, key_columns"
 								"  FROM guarded_ddl.trash_bin"
 								" WHERE id OPERATOR(pg_catalog.=) $1"
 								"   AND restored_at IS NULL AND purged_at IS NULL"
@@ -124,9 +128,33 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 		if (!isnull)
 			deconstruct_array(DatumGetArrayTypePCopy(d), NAMEOID, NAMEDATALEN,
 							  false, TYPALIGN_CHAR, &to_names, NULL, &nrenames);
+		column = SPI_getvalue(tuple, desc, 6);
+		d = SPI_getbinval(tuple, desc, 7, &isnull);
+		if (!isnull)
+		{
+			Datum	   *keys;
+			int			nkeys;
+
+			deconstruct_array(DatumGetArrayTypePCopy(d), NAMEOID, NAMEDATALEN,
+							  false, TYPALIGN_CHAR, &keys, NULL, &nkeys);
+			for (int i = 0; i < nkeys; i++)
+				key = lappend(key, pstrdup(NameStr(*DatumGetName(keys[i]))));
+		}
 		MemoryContextSwitchTo(spicxt);
 	}
 	guard_spi_finish_as_owner(&saved);
+
+	/* a column entry: its table stays where it is; the column comes back */
+	if (column != NULL)
+	{
+		relid = trash_restore_column(trash_id, original_schema, original_name,
+									 trash_name, column, key, new_name);
+		mark_restored(&catalog, trash_id,
+					  psprintf("%s.%s", quote_qualified_identifier(original_schema,
+																   original_name),
+							   quote_identifier(new_name ? new_name : column)));
+		PG_RETURN_OID(relid);
+	}
 
 	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false);
 	relid = get_relname_relid(trash_name, trash_nsp);
@@ -189,25 +217,32 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 		CommandCounterIncrement();
 	}
 
-	guard_spi_connect_as_owner(&catalog, &saved);
-	{
-		Oid			types[2] = {INT8OID, TEXTOID};
-		Datum		vals[2];
+	mark_restored(&catalog, trash_id,
+				  quote_qualified_identifier(original_schema, target));
+	PG_RETURN_OID(relid);
+}
 
-		vals[0] = Int64GetDatum(trash_id);
-		vals[1] = CStringGetTextDatum(quote_qualified_identifier(original_schema, target));
-		ret = SPI_execute_with_args("UPDATE guarded_ddl.trash_bin"
-									"   SET restored_at = pg_catalog.now(), restored_as = $2"
-									" WHERE id OPERATOR(pg_catalog.=) $1",
-									2, types, vals, NULL, false, 0);
-	}
+/* The entry is restored (as what): recorded as the owner, and logged. */
+static void
+mark_restored(GuardCatalog *catalog, int64 trash_id, const char *restored_as)
+{
+	GuardOwnerContext saved;
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		vals[2];
+
+	vals[0] = Int64GetDatum(trash_id);
+	vals[1] = CStringGetTextDatum(restored_as);
+	guard_spi_connect_as_owner(catalog, &saved);
+	(void) SPI_execute_with_args("UPDATE guarded_ddl.trash_bin"
+								 "   SET restored_at = pg_catalog.now(), restored_as = $2"
+								 " WHERE id OPERATOR(pg_catalog.=) $1",
+								 2, types, vals, NULL, false, 0);
 	guard_spi_finish_as_owner(&saved);
 
 	ereport(LOG,
 			(errmsg("guarded_ddl: %s restored recycle bin entry %lld as %s",
 					GetUserNameFromId(GetUserId(), false), (long long) trash_id,
-					quote_qualified_identifier(original_schema, target))));
-	PG_RETURN_OID(relid);
+					restored_as)));
 }
 
 /*

@@ -12,6 +12,8 @@
  *	  ALTER/DROP EVENT TRIGGER on guarded_ddl's own triggers: refused unless
  *							 overridden
  *	  DROP TABLE + soft_drop the table moves to the recycle bin (trash.c)
+ *	  ALTER TABLE + soft_drop the values of dropped or lossily retyped
+ *							 columns are kept first (trash_columns.c)
  *	  event_triggers = off   (PostgreSQL 17+) setting it, and any guarded
  *							 statement while it is off: refused unless
  *							 overridden, since no event trigger would fire
@@ -101,6 +103,7 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	char	   *query_text = NULL;
 	GuardStatement *volatile stmt = NULL;
 	PlannedStmt *volatile to_run = pstmt;
+	volatile bool kept_columns = false;
 
 	if (queryString != NULL && pstmt->stmt_location >= 0 &&
 		pstmt->stmt_len > 0 &&
@@ -136,6 +139,10 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					else
 						stmt = judge_event_trigger_change(parsetree);
 					break;
+				case T_AlterTableStmt:
+					/* soft_drop rules keep the values of the columns */
+					kept_columns = trash_keep_columns(pstmt);
+					break;
 				case T_AlterEventTrigStmt:
 				case T_AlterOwnerStmt:
 				case T_DropStmt:
@@ -163,6 +170,8 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	PG_FINALLY();
 	{
 		guard_current_query_text = save_query_text;
+		if (kept_columns)
+			statement_forget_kept_columns();
 	}
 	PG_END_TRY();
 }
