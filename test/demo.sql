@@ -158,44 +158,78 @@ SELECT * FROM guarded_ddl.status();
 SELECT guarded_ddl.record_backup('pgbackrest', 'nightly-full');
 
 \echo
-\echo 'The column drop is retried.  With a backup younger than'
-\echo 'guarded_ddl.backup_max_age it is allowed -- and recorded with what it'
-\echo 'takes to get the data back.'
+\echo 'Before the migration runs again, the DBA makes sure the hand-made column'
+\echo 'can come back whatever happens to it: a soft_drop rule keeps its values'
+\echo 'in the recycle bin if anything drops it.'
+\echo
+
+INSERT INTO guarded_ddl.policy (schema_name, object_name, column_name, operation, action, note)
+VALUES ('app', 'customers', 'embedding', 'drop', 'soft_drop',
+        'hand-made search vectors: keep them if the ORM drops the column');
+
+SELECT md5(string_agg(embedding::text, ',' ORDER BY id)) AS embeddings_before
+  FROM app.customers \gset
+
+\echo
+\echo 'The migration runs again.  "db push" drops the column as before -- the'
+\echo 'statement runs exactly as written, but the values go to the recycle bin'
+\echo 'first.  It also drops orders.placed_at, which no rule keeps: with a backup'
+\echo 'younger than guarded_ddl.backup_max_age that is allowed, and recorded with'
+\echo 'what it takes to get the data back.'
 \echo
 
 SET ROLE app_migrator;
 SET application_name = 'prisma-migrate';
 
 ALTER TABLE "app"."customers" DROP COLUMN "embedding";
+ALTER TABLE "app"."orders" DROP COLUMN "placed_at";
 
 RESET ROLE;
 RESET application_name;
 
 \echo
-\echo 'The audit now also holds the allowed drop: its transaction, the WAL'
-\echo 'position before it ran, the backup that made it acceptable and the'
-\echo 'restore point taken just before it.'
+\echo 'The audit now holds the soft-dropped column and the allowed drop: its'
+\echo 'transaction, the WAL position before it ran, the backup that made it'
+\echo 'acceptable and the restore point taken just before it.'
 \echo
 
 \x on
 SELECT id, decision, operation, object_identity, role_name, application_name,
-       txid, wal_lsn, backup_id, backup_age, restore_point
+       txid, wal_lsn, backup_id, backup_age, restore_point, reason
   FROM guarded_ddl.audit
+ WHERE decision <> 'denied'
  ORDER BY id;
 
 \echo
-\echo 'What to put into a restored cluster''s configuration to get the column back:'
+\echo 'For the allowed drop, what to put into a restored cluster''s configuration'
+\echo 'to get orders.placed_at back:'
 \echo
 
 SELECT * FROM guarded_ddl.recovery;
 \x off
 
 \echo
-\echo 'Nothing else was lost: still 1,247 customers, and only the column that'
-\echo 'was meant to go is gone.'
+\echo '======================================================================'
+\echo ' The search feature breaks; the column comes back from the bin'
+\echo '======================================================================'
+\echo 'No restore of the whole cluster: the embeddings are in the recycle bin,'
+\echo 'with the key of the row each belongs to.'
 \echo
 
-SELECT count(*) AS customers FROM app.customers;
+SELECT id, original_schema, original_name, column_name, object_type, operation,
+       row_estimate, pg_size_pretty(size_bytes) AS size
+  FROM guarded_ddl.trash;
+
+SELECT guarded_ddl.restore(id) AS restored_into
+  FROM guarded_ddl.trash WHERE column_name = 'embedding';
+
+\echo
+\echo 'Every embedding is back on its customer, still 1,247 customers:'
+\echo
+
+SELECT count(*) AS customers, count(embedding) AS with_embedding,
+       md5(string_agg(embedding::text, ',' ORDER BY id)) = :'embeddings_before' AS same_values
+  FROM app.customers;
 
 SELECT column_name, data_type
   FROM information_schema.columns

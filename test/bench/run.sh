@@ -9,7 +9,7 @@
 #                           [--rev REV | --installed] [--keep]
 #   --quick       smoke run: 2 rounds, small sizes, under 3 minutes
 #   --rounds N    rounds to run (default 7, --quick 2)
-#   --only LIST   figures to run, from a,b,c,d,e,f,p (p: the callgrind
+#   --only LIST   figures to run, from a,b,c,d,e,f,g,p (p: the callgrind
 #                 profile per dropped table); c is measured with b
 #   --rev REV     benchmark a committed revision (git archive REV) instead of
 #                 the working tree as it is now
@@ -67,7 +67,7 @@ select_pg_major
 
 QUICK=0
 ROUNDS=""
-ONLY="a,b,c,d,e,f,p"
+ONLY="a,b,c,d,e,f,g,p"
 SOURCE=tree    # tree, rev or installed
 REV=""
 
@@ -84,7 +84,7 @@ while [[ $# -gt 0 ]]; do
 			shift
 			;;
 		--only)
-			[[ $# -ge 2 && "$2" =~ ^[a-fp](,[a-fp])*$ ]] || die "--only needs a list like a,b,e"
+			[[ $# -ge 2 && "$2" =~ ^[a-gp](,[a-gp])*$ ]] || die "--only needs a list like a,b,e"
 			ONLY="$2"
 			shift
 			;;
@@ -126,6 +126,7 @@ if [[ "${QUICK}" -eq 1 ]]; then
 	E_ATTEMPTS=10       # e: refused (and allowed) drops per variant and round
 	F_ROWS=1000000      # f: rows of the big table
 	F_SECONDS=1         # f: pgbench run of check() per table and round
+	G_ROWS=100000       # g: rows of the table whose column goes to the bin
 	P_SIZES="20 60"     # p: tables of the two dropped schemas per variant
 else
 	MODE=full
@@ -141,6 +142,7 @@ else
 	E_ATTEMPTS=15
 	F_ROWS=10000000
 	F_SECONDS=2
+	G_ROWS=1000000
 	P_SIZES="100 300"
 fi
 
@@ -152,6 +154,8 @@ TARGET_C=1.05
 TARGET_D=0.99
 TARGET_E=10
 TARGET_F=1.1
+TARGET_G1=1.5      # issue 11: soft DROP COLUMN vs CREATE TABLE AS of key and column
+TARGET_G2=2.0      #           restore() vs the same
 
 PGBENCH="${PG_BINDIR}/pgbench"
 CLK_TCK="$(getconf CLK_TCK)"
@@ -515,6 +519,20 @@ setup_figure_f() {
 	done
 }
 
+# setup_figure_g: a table of G_ROWS rows whose column payload a soft_drop
+# rule keeps, and a recorded backup (the copies of the CREATE TABLE AS
+# baseline are dropped for real).
+setup_figure_g() {
+	q "${PORT_P}" postgres -c 'CREATE DATABASE g_column'
+	q "${PORT_P}" g_column -c 'CREATE EXTENSION guarded_ddl' \
+		-c "SELECT guarded_ddl.record_backup('bench', 'figure g') IS NOT NULL" \
+		-c "INSERT INTO guarded_ddl.policy (schema_name, object_name, column_name, action)
+			VALUES ('public', 't', 'payload', 'soft_drop')" \
+		-c 'CREATE TABLE public.t (id int PRIMARY KEY, payload text)' \
+		-c "INSERT INTO public.t SELECT g, md5(g::text) FROM generate_series(1, ${G_ROWS}) g" \
+		-c 'VACUUM ANALYZE public.t' >/dev/null
+}
+
 # ---------------------------------------------------------------------------
 # One round of each figure
 # ---------------------------------------------------------------------------
@@ -862,6 +880,33 @@ round_figure_f() {
 		"small2 $(raw f.small2 "${round}") us"
 }
 
+# g: in one session, CREATE TABLE AS of key and column twice (the floor of
+# a copy, and its A/A), then ALTER TABLE ... DROP COLUMN payload into the
+# recycle bin and restore() of it; VACUUM afterwards, untimed (the restore
+# updates every row).
+round_figure_g() {
+	local round="$1" out ms
+	out="${LOG_DIR}/g_r${round}"
+	q "${PORT_P}" g_column >"${out}" 2>&1 <<-'SQL' || { cat "${out}" >&2; die "g: the round failed"; }
+		\timing on
+		CREATE TABLE public.copy1 AS SELECT id, payload FROM public.t;
+		CREATE TABLE public.copy2 AS SELECT id, payload FROM public.t;
+		ALTER TABLE public.t DROP COLUMN payload;
+		SELECT guarded_ddl.restore(max(id)) FROM guarded_ddl.trash WHERE column_name = 'payload';
+		\timing off
+		DROP TABLE public.copy1;
+		DROP TABLE public.copy2;
+		VACUUM ANALYZE public.t;
+	SQL
+	mapfile -t ms < <(psql_time_ms "${out}")
+	[[ "${#ms[@]}" -ge 4 ]] || die "g: no timing in ${out}"
+	record g.ctas "${round}" "${ms[0]}"
+	record g.ctas2 "${round}" "${ms[1]}"
+	record g.drop "${round}" "${ms[2]}"
+	record g.restore "${round}" "${ms[3]}"
+	info "g r${round} (ms): copy ${ms[0]} / ${ms[1]}, soft DROP COLUMN ${ms[2]}, restore ${ms[3]}"
+}
+
 # ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
@@ -1028,6 +1073,16 @@ report() {
 			"big $(m f.big '%.0f') us, small $(m f.small '%.0f') us per call" \
 			< <(per_round_ratios f.big f.small)
 	fi
+	if want g; then
+		figure_line g1 "soft DROP COLUMN (${G_ROWS} rows) vs CREATE TABLE AS key, column" x '<=' "${TARGET_G1}" \
+			"$(aa g.ctas2 g.ctas)" \
+			"drop $(m g.drop '%.0f') ms, copy $(m g.ctas '%.0f') ms" \
+			< <(per_round_ratios g.drop g.ctas)
+		figure_line g2 "restore() of that column vs the same copy" x '<=' "${TARGET_G2}" \
+			"$(aa g.ctas2 g.ctas)" \
+			"restore $(m g.restore '%.0f') ms" \
+			< <(per_round_ratios g.restore g.ctas)
+	fi
 	echo "PASS = target met; PASS~ = target missed by no more than the run-to-run spread (IQR): noise; FAIL = missed by more; info = no target."
 
 	echo
@@ -1073,6 +1128,11 @@ report() {
 	if want f; then
 		per_round_row "f big/small" per_round_ratios f.big f.small
 		per_round_row "f A/A small2/small" per_round_ratios f.small2 f.small
+	fi
+	if want g; then
+		per_round_row "g1 drop/copy" per_round_ratios g.drop g.ctas
+		per_round_row "g2 restore/copy" per_round_ratios g.restore g.ctas
+		per_round_row "g A/A copy2/copy" per_round_ratios g.ctas2 g.ctas
 	fi
 	echo
 	echo "== raw values per round (a, d: median tps of the round's runs, .cpu: backend CPU ms per transaction;"
@@ -1192,7 +1252,7 @@ main() {
 	fi
 
 	print_header
-	for fig in a b d e f; do
+	for fig in a b d e f g; do
 		if want "${fig}"; then
 			info "setting up figure ${fig}"
 			"setup_figure_${fig}"
@@ -1206,19 +1266,19 @@ main() {
 	info "warm-up round"
 	(
 		A_SLICES=1 A_SECONDS=1 B_TABLES=100 B_REPS=1 D_SLICES=1 D_SECONDS=1 E_ATTEMPTS=2 F_SECONDS=1
-		for fig in a b d e f; do
+		for fig in a b d e f g; do
 			if want "${fig}"; then "round_figure_${fig}" 0; fi
 		done
 	)
 	for ((round = 1; round <= ROUNDS; round++)); do
 		info "round ${round} of ${ROUNDS}"
 		sample_machine "${round}"
-		for fig in a b d e f; do
+		for fig in a b d e f g; do
 			if want "${fig}"; then timed_round "${round}" "${fig}"; fi
 		done
 	done
 
-	[[ "${ONLY}" =~ [a-f] ]] && report
+	[[ "${ONLY}" =~ [a-g] ]] && report
 	if want p; then
 		# Last, so that valgrind's load does not fall on the timed rounds.
 		stop_servers_under "${WORK_DIR}"
@@ -1226,7 +1286,7 @@ main() {
 	fi
 	print_machine_end
 	echo
-	echo "seconds per round: $(for fig in a b d e f; do
+	echo "seconds per round: $(for fig in a b d e f g; do
 		want "${fig}" && printf '%s %s  ' "${fig}" "$(raw "time.${fig}" | median)"
 	done)"
 	echo "total time $(($(date +%s) - started)) s; logs in ${WORK_DIR}/logs$([[ "${GUARDED_DDL_KEEP_TMP:-0}" == 1 ]] && echo ' (kept)' || echo ' (removed; --keep keeps them)')"
