@@ -115,4 +115,21 @@ gd_not_null_constraint_oid(Oid relid, AttrNumber attnum)
 }
 #endif
 
+/*
+ * PG 19 moved make_new_heap() and finish_heap_swap() from
+ * commands/cluster.h to commands/repack.h and gave finish_heap_swap() a
+ * reindex flag (true is what earlier majors always did).
+ */
+#if PG_VERSION_NUM >= 190000
+#include "commands/repack.h"
+#define gd_finish_heap_swap(old_heap, new_heap, frozen_xid, cutoff_multi, persistence) \
+	finish_heap_swap((old_heap), (new_heap), false, false, true, true, true, \
+					 (frozen_xid), (cutoff_multi), (persistence))
+#else
+#include "commands/cluster.h"
+#define gd_finish_heap_swap(old_heap, new_heap, frozen_xid, cutoff_multi, persistence) \
+	finish_heap_swap((old_heap), (new_heap), false, false, true, true, \
+					 (frozen_xid), (cutoff_multi), (persistence))
+#endif
+
 #endif							/* GUARDED_DDL_COMPAT_H */

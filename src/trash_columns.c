@@ -22,8 +22,12 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/multixact.h"
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
@@ -35,6 +39,7 @@
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -43,6 +48,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -60,6 +66,8 @@ static char *column_trash_name(const char *table, const char *column,
 static bool keep_column(const GuardCatalog *catalog, GuardIntent *intent,
 						Oid trash_nsp);
 static char *equality_operator(Oid relid, const char *column);
+static void rewrite_with_column(Oid relid, AttrNumber target,
+								const char *column, const char *join);
 
 /*
  * Called by the utility hook before an ALTER TABLE runs: keep the values of
@@ -348,6 +356,99 @@ equality_operator(Oid relid, const char *column)
 }
 
 /*
+ * Write the table anew once, as ALTER TABLE does when a column's type
+ * changes, with every kept value in the column just added: one pass over
+ * the rows and one index build, where an UPDATE would write every row a
+ * second time and fire the table's triggers for something that is no
+ * change of the user's.  The rows are read with the latest snapshot
+ * (under the ACCESS EXCLUSIVE lock the ADD COLUMN took), so none committed
+ * after the caller's snapshot is lost at any isolation level.
+ */
+static void
+rewrite_with_column(Oid relid, AttrNumber target, const char *column,
+					const char *join)
+{
+	Relation	rel = table_open(relid, NoLock);
+	TupleDesc	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	char		persistence = rel->rd_rel->relpersistence;
+	Oid			newrelid = make_new_heap(relid, rel->rd_rel->reltablespace,
+										 rel->rd_rel->relam, persistence,
+										 AccessExclusiveLock);
+	int		   *map = palloc0(sizeof(int) * desc->natts);
+	int			ncols = 0;
+	StringInfoData sql;
+	Relation	newrel;
+	TupleTableSlot *slot;
+	BulkInsertState bistate;
+	CommandId	cid = GetCurrentCommandId(true);
+	Portal		portal;
+
+	table_close(rel, NoLock);
+
+	/* every live column of the table in order, the kept value for target */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		map[i] = ++ncols;
+		if (att->attnum == target)
+			appendStringInfo(&sql, "%sb.%s", ncols > 1 ? ", " : "",
+							 quote_identifier(column));
+		else
+			appendStringInfo(&sql, "%st.%s", ncols > 1 ? ", " : "",
+							 quote_identifier(NameStr(att->attname)));
+	}
+	appendStringInfo(&sql, " FROM%s", join);
+
+	newrel = table_open(newrelid, AccessExclusiveLock);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(newrel), &TTSOpsVirtual);
+	bistate = GetBulkInsertState();
+	PushActiveSnapshot(GetLatestSnapshot());
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL,
+									   true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 row = 0; row < SPI_processed; row++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[row];
+
+			ExecClearTuple(slot);
+			for (int i = 0; i < desc->natts; i++)
+			{
+				if (map[i] == 0)
+				{
+					slot->tts_values[i] = (Datum) 0;
+					slot->tts_isnull[i] = true;
+				}
+				else
+					slot->tts_values[i] = SPI_getbinval(tuple, SPI_tuptable->tupdesc,
+														map[i], &slot->tts_isnull[i]);
+			}
+			ExecStoreVirtualTuple(slot);
+			table_tuple_insert(newrel, slot, cid, TABLE_INSERT_SKIP_FSM, bistate);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	PopActiveSnapshot();
+	FreeBulkInsertState(bistate);
+	table_finish_bulk_insert(newrel, TABLE_INSERT_SKIP_FSM);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(newrel, NoLock);
+
+	/* the new storage replaces the old, the indexes are built anew */
+	gd_finish_heap_swap(relid, newrelid, RecentXmin, ReadNextMultiXactId(),
+						persistence);
+}
+
+/*
  * restore() of a column entry: add the column back to its table (under
  * new_name, or its own name) with its old type and collation, and put
  * every kept value on the row whose key it was kept with.  Rows inserted
@@ -371,7 +472,8 @@ trash_restore_column(int64 trash_id, const char *original_schema,
 	StringInfoData sql;
 	ListCell   *lc;
 	ObjectAddress object;
-	const char *sep = " WHERE ";
+	StringInfoData join;
+	const char *sep = "";
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -412,6 +514,7 @@ trash_restore_column(int64 trash_id, const char *original_schema,
 	att = TupleDescAttr(RelationGetDescr(trash), attnum - 1);
 
 	initStringInfo(&sql);
+	initStringInfo(&join);
 	appendStringInfo(&sql, "ALTER TABLE %s ADD COLUMN %s %s", table,
 					 quote_identifier(target),
 					 format_type_with_typemod(att->atttypid, att->atttypmod));
@@ -426,21 +529,44 @@ trash_restore_column(int64 trash_id, const char *original_schema,
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "guarded_ddl: could not add column \"%s\" back", target);
 
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "UPDATE %s AS t SET %s = b.%s FROM %s.%s AS b", table,
-					 quote_identifier(target), quote_identifier(column),
-					 quote_identifier(GUARD_TRASH_SCHEMA_NAME),
+	CommandCounterIncrement();
+
+	/* the join of the table with the kept values, on the key */
+	resetStringInfo(&join);
+	appendStringInfo(&join, " %s AS t LEFT JOIN %s.%s AS b ON ",
+					 table, quote_identifier(GUARD_TRASH_SCHEMA_NAME),
 					 quote_identifier(trash_name));
 	foreach(lc, key)
 	{
-		appendStringInfo(&sql, "%st.%s OPERATOR(%s) b.%s", sep,
+		appendStringInfo(&join, "%st.%s OPERATOR(%s) b.%s", sep,
 						 quote_identifier(lfirst(lc)),
 						 equality_operator(relid, lfirst(lc)),
 						 quote_identifier(lfirst(lc)));
 		sep = " AND ";
 	}
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "guarded_ddl: could not put the values of column \"%s\" back", target);
+
+	if (get_rel_relkind(relid) == RELKIND_RELATION)
+		rewrite_with_column(relid, get_attnum(relid, target), column, join.data);
+	else
+	{
+		/* partitioned: each partition is updated in place */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "UPDATE %s AS t SET %s = b.%s FROM %s.%s AS b WHERE ",
+						 table, quote_identifier(target), quote_identifier(column),
+						 quote_identifier(GUARD_TRASH_SCHEMA_NAME),
+						 quote_identifier(trash_name));
+		sep = "";
+		foreach(lc, key)
+		{
+			appendStringInfo(&sql, "%st.%s OPERATOR(%s) b.%s", sep,
+							 quote_identifier(lfirst(lc)),
+							 equality_operator(relid, lfirst(lc)),
+							 quote_identifier(lfirst(lc)));
+			sep = " AND ";
+		}
+		if (SPI_execute(sql.data, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "guarded_ddl: could not put the values of column \"%s\" back", target);
+	}
 	SPI_finish();
 
 	/* the values are home: the kept relation goes, inside the caller's xact */
