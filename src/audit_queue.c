@@ -198,20 +198,8 @@ start_writer(Oid database)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "guarded_ddl",
-			sizeof(worker.bgw_library_name));
-	strlcpy(worker.bgw_function_name, "guarded_ddl_denial_writer_main",
-			sizeof(worker.bgw_function_name));
-	strlcpy(worker.bgw_name, "guarded_ddl denial writer",
-			sizeof(worker.bgw_name));
-	strlcpy(worker.bgw_type, "guarded_ddl denial writer",
-			sizeof(worker.bgw_type));
-	worker.bgw_main_arg = ObjectIdGetDatum(database);
+	guard_worker_init(&worker, "guarded_ddl_denial_writer_main",
+					  "guarded_ddl denial writer", ObjectIdGetDatum(database));
 	return RegisterDynamicBackgroundWorker(&worker, &handle);
 }
 
@@ -368,64 +356,38 @@ take_batch(void)
 	return batch;
 }
 
-/*
- * Insert every row of the batch in one transaction and commit, retrying
- * with a growing pause (a deadlock with a statement deleting part of
- * guarded_ddl, say).  Whether it committed.
- */
+/* One transaction inserting every row of the batch (a List of DQItem). */
+static void
+commit_batch_once(void *arg)
+{
+	List	   *batch = arg;
+	GuardCatalog catalog;
+	List	   *rows = NIL;
+	ListCell   *lc;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!guard_catalog_lookup(&catalog))
+		elog(ERROR, "guarded_ddl denial writer: guarded_ddl is not installed in this database");
+	foreach(lc, batch)
+	{
+		DQItem	   *item = lfirst(lc);
+
+		rows = list_concat(rows, audit_deserialize_rows(item->data, item->len,
+														item->nrows));
+	}
+	audit_insert_rows(&catalog, rows, NIL);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* Commit the batch, retrying; whether it committed. */
 static bool
 commit_batch(List *batch)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-
-	for (volatile int attempt = 1; attempt <= DQ_ATTEMPTS; attempt++)
-	{
-		volatile bool done = false;
-
-		PG_TRY();
-		{
-			GuardCatalog catalog;
-			List	   *rows = NIL;
-			ListCell   *lc;
-
-			SetCurrentStatementStartTimestamp();
-			StartTransactionCommand();
-			PushActiveSnapshot(GetTransactionSnapshot());
-			if (!guard_catalog_lookup(&catalog))
-				elog(ERROR, "guarded_ddl denial writer: guarded_ddl is not installed in this database");
-			foreach(lc, batch)
-			{
-				DQItem	   *item = lfirst(lc);
-
-				rows = list_concat(rows, audit_deserialize_rows(item->data,
-																item->len,
-																item->nrows));
-			}
-			audit_insert_rows(&catalog, rows, NIL);
-			PopActiveSnapshot();
-			CommitTransactionCommand();
-			done = true;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			ereport(LOG,
-					(errmsg("guarded_ddl denial writer: attempt %d of %d failed: %s",
-							attempt, DQ_ATTEMPTS, edata->message)));
-			FreeErrorData(edata);
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(oldcxt);
-		if (done)
-			return true;
-		pg_usleep(50000L * attempt);
-	}
-	return false;
+	return audit_commit_retrying(commit_batch_once, batch,
+								 "guarded_ddl denial writer", DQ_ATTEMPTS);
 }
 
 /* Report the batch's outcome to the waiting statements. */

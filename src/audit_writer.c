@@ -297,19 +297,8 @@ audit_worker_write(const GuardCatalog *catalog, List *rows, bool wait)
 	shared->len = datalen;
 	serialize_rows(rows, shared->data);
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "guarded_ddl",
-			sizeof(worker.bgw_library_name));
-	strlcpy(worker.bgw_function_name, "guarded_ddl_audit_worker_main",
-			sizeof(worker.bgw_function_name));
-	strlcpy(worker.bgw_name, "guarded_ddl audit writer",
-			sizeof(worker.bgw_name));
-	strlcpy(worker.bgw_type, AUDIT_WRITER_TYPE, sizeof(worker.bgw_type));
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	guard_worker_init(&worker, "guarded_ddl_audit_worker_main",
+					  AUDIT_WRITER_TYPE, UInt32GetDatum(dsm_segment_handle(seg)));
 	worker.bgw_notify_pid = MyProcPid;
 
 	if (!wait)
@@ -445,8 +434,9 @@ audit_worker_wait_pending(void)
  * propagate (the caller retries).
  */
 static void
-insert_rows(AuditWorkerShared *shared)
+insert_rows(void *arg)
 {
+	AuditWorkerShared *shared = arg;
 	GuardCatalog catalog;
 
 	SetCurrentStatementStartTimestamp();
@@ -461,6 +451,50 @@ insert_rows(AuditWorkerShared *shared)
 
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+}
+
+/*
+ * Run commit(arg) -- one whole transaction that inserts rows and commits --
+ * up to attempts times, with a growing pause between tries (a deadlock
+ * with a statement deleting part of guarded_ddl, say).  Each failure is
+ * logged under who; the rows are in the server log already either way.
+ * Whether it succeeded.
+ */
+bool
+audit_commit_retrying(void (*commit) (void *arg), void *arg, const char *who,
+					  int attempts)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	for (volatile int attempt = 1; attempt <= attempts; attempt++)
+	{
+		volatile bool done = false;
+
+		PG_TRY();
+		{
+			commit(arg);
+			done = true;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			ereport(LOG,
+					(errmsg("%s: attempt %d of %d failed: %s",
+							who, attempt, attempts, edata->message)));
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(oldcxt);
+		if (done)
+			return true;
+		pg_usleep(50000L * attempt);
+	}
+	return false;
 }
 
 /*
@@ -499,31 +533,8 @@ guarded_ddl_audit_worker_main(Datum main_arg)
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 	pgstat_report_activity(STATE_RUNNING, "guarded_ddl: recording a denial");
 
-	for (int attempt = 1; !done && attempt <= WORKER_ATTEMPTS; attempt++)
-	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-
-		PG_TRY();
-		{
-			insert_rows(shared);
-			done = true;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			ereport(LOG,
-					(errmsg("guarded_ddl audit writer: attempt %d of %d failed: %s",
-							attempt, WORKER_ATTEMPTS, edata->message)));
-			FreeErrorData(edata);
-			pg_usleep(50000L * attempt);
-		}
-		PG_END_TRY();
-	}
+	done = audit_commit_retrying(insert_rows, shared, "guarded_ddl audit writer",
+								 WORKER_ATTEMPTS);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	if (done)

@@ -4,7 +4,8 @@
  *	  Finds guarded_ddl's own objects in the current database -- by schema
  *	  and name through the catalogs, never through search_path -- and runs
  *	  SQL as the extension owner so that the roles the guard watches need
- *	  no rights on its tables.
+ *	  no rights on its tables.  Also the shape of the library's background
+ *	  workers and name[] values, which several rooms build.
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -18,9 +19,12 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -157,4 +161,42 @@ guard_column_number(Relation rel, const char *name)
 	elog(ERROR, "guarded_ddl: %s has no column \"%s\"",
 		 RelationGetRelationName(rel), name);
 	return InvalidAttrNumber;	/* keep the compiler quiet */
+}
+
+/*
+ * A background worker of this library: connected to a database, started
+ * once recovery is over, never restarted, reporting to nobody -- callers
+ * change what differs.  Its type is also its name (what
+ * pg_stat_activity.backend_type shows).
+ */
+void
+guard_worker_init(BackgroundWorker *worker, const char *function,
+				  const char *type, Datum main_arg)
+{
+	memset(worker, 0, sizeof(BackgroundWorker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker->bgw_library_name, "guarded_ddl",
+			sizeof(worker->bgw_library_name));
+	strlcpy(worker->bgw_function_name, function,
+			sizeof(worker->bgw_function_name));
+	strlcpy(worker->bgw_name, type, sizeof(worker->bgw_name));
+	strlcpy(worker->bgw_type, type, sizeof(worker->bgw_type));
+	worker->bgw_main_arg = main_arg;
+}
+
+/* A name[] datum of the C strings of the list, in order. */
+Datum
+guard_name_array(List *names)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (list_length(names) + 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		elems[n++] = DirectFunctionCall1(namein, CStringGetDatum(lfirst(lc)));
+	return PointerGetDatum(construct_array(elems, n, NAMEOID, NAMEDATALEN,
+										   false, TYPALIGN_CHAR));
 }

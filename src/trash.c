@@ -323,19 +323,16 @@ trash_unique_name(const char *name, Oid relid)
 static Datum
 names_array(List *renames, bool to)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * (list_length(renames) + 1));
-	int			n = 0;
+	List	   *names = NIL;
 	ListCell   *lc;
 
 	foreach(lc, renames)
 	{
 		TrashRename *rename = lfirst(lc);
 
-		elems[n++] = DirectFunctionCall1(namein,
-										 CStringGetDatum(to ? rename->to : rename->from));
+		names = lappend(names, to ? rename->to : rename->from);
 	}
-	return PointerGetDatum(construct_array(elems, n, NAMEOID, NAMEDATALEN,
-										   false, TYPALIGN_CHAR));
+	return guard_name_array(names);
 }
 
 /* One row of guarded_ddl.trash_bin, written as the extension owner. */

@@ -66,6 +66,7 @@ static char *column_trash_name(const char *table, const char *column,
 static bool keep_column(const GuardCatalog *catalog, GuardIntent *intent,
 						Oid trash_nsp);
 static char *equality_operator(Oid relid, const char *column);
+static void append_key_match(StringInfo buf, Oid relid, List *key);
 static void rewrite_with_column(Oid relid, AttrNumber target,
 								const char *column, const char *join);
 
@@ -219,20 +220,6 @@ column_trash_name(const char *table, const char *column, Oid trash_nsp)
 	}
 }
 
-/* A name[] datum of the key columns. */
-static Datum
-key_array(List *key)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * (list_length(key) + 1));
-	int			n = 0;
-	ListCell   *lc;
-
-	foreach(lc, key)
-		elems[n++] = DirectFunctionCall1(namein, CStringGetDatum(lfirst(lc)));
-	return PointerGetDatum(construct_array(elems, n, NAMEOID, NAMEDATALEN,
-										   false, TYPALIGN_CHAR));
-}
-
 /*
  * Copy key and column into a new relation of the trash (as the extension
  * owner: the caller has no right on the trash schema, and row security must
@@ -303,7 +290,7 @@ keep_column(const GuardCatalog *catalog, GuardIntent *intent, Oid trash_nsp)
 	values[8] = DirectFunctionCall1(pg_total_relation_size,
 									ObjectIdGetDatum(trash_relid));
 	values[9] = CStringGetTextDatum(column_type);
-	values[10] = key_array(key);
+	values[10] = guard_name_array(key);
 	ret = SPI_execute_with_args("INSERT INTO guarded_ddl.trash_bin"
 								" (original_schema, original_name, trash_name,"
 								"  row_estimate, dropped_by, operation, object_type,"
@@ -353,6 +340,23 @@ equality_operator(Oid relid, const char *column)
 					  NameStr(oper->oprname));
 	ReleaseSysCache(tuple);
 	return result;
+}
+
+/* "t.k1 OPERATOR(eq) b.k1 AND ...": a row of the table and its kept value. */
+static void
+append_key_match(StringInfo buf, Oid relid, List *key)
+{
+	const char *sep = "";
+	ListCell   *lc;
+
+	foreach(lc, key)
+	{
+		appendStringInfo(buf, "%st.%s OPERATOR(%s) b.%s", sep,
+						 quote_identifier(lfirst(lc)),
+						 equality_operator(relid, lfirst(lc)),
+						 quote_identifier(lfirst(lc)));
+		sep = " AND ";
+	}
 }
 
 /*
@@ -473,7 +477,6 @@ trash_restore_column(int64 trash_id, const char *original_schema,
 	ListCell   *lc;
 	ObjectAddress object;
 	StringInfoData join;
-	const char *sep = "";
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -536,14 +539,7 @@ trash_restore_column(int64 trash_id, const char *original_schema,
 	appendStringInfo(&join, " %s AS t LEFT JOIN %s.%s AS b ON ",
 					 table, quote_identifier(GUARD_TRASH_SCHEMA_NAME),
 					 quote_identifier(trash_name));
-	foreach(lc, key)
-	{
-		appendStringInfo(&join, "%st.%s OPERATOR(%s) b.%s", sep,
-						 quote_identifier(lfirst(lc)),
-						 equality_operator(relid, lfirst(lc)),
-						 quote_identifier(lfirst(lc)));
-		sep = " AND ";
-	}
+	append_key_match(&join, relid, key);
 
 	if (get_rel_relkind(relid) == RELKIND_RELATION)
 		rewrite_with_column(relid, get_attnum(relid, target), column, join.data);
@@ -555,15 +551,7 @@ trash_restore_column(int64 trash_id, const char *original_schema,
 						 table, quote_identifier(target), quote_identifier(column),
 						 quote_identifier(GUARD_TRASH_SCHEMA_NAME),
 						 quote_identifier(trash_name));
-		sep = "";
-		foreach(lc, key)
-		{
-			appendStringInfo(&sql, "%st.%s OPERATOR(%s) b.%s", sep,
-							 quote_identifier(lfirst(lc)),
-							 equality_operator(relid, lfirst(lc)),
-							 quote_identifier(lfirst(lc)));
-			sep = " AND ";
-		}
+		append_key_match(&sql, relid, key);
 		if (SPI_execute(sql.data, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "guarded_ddl: could not put the values of column \"%s\" back", target);
 	}

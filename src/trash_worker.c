@@ -55,19 +55,9 @@ trash_worker_register(void)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	guard_worker_init(&worker, "guarded_ddl_trash_launcher_main",
+					  "guarded_ddl recycle bin launcher", (Datum) 0);
 	worker.bgw_restart_time = 60;	/* seconds, after a crash */
-	strlcpy(worker.bgw_library_name, "guarded_ddl",
-			sizeof(worker.bgw_library_name));
-	strlcpy(worker.bgw_function_name, "guarded_ddl_trash_launcher_main",
-			sizeof(worker.bgw_function_name));
-	strlcpy(worker.bgw_name, "guarded_ddl recycle bin launcher",
-			sizeof(worker.bgw_name));
-	strlcpy(worker.bgw_type, "guarded_ddl recycle bin launcher",
-			sizeof(worker.bgw_type));
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -178,20 +168,8 @@ purge_database(Oid dboid)
 	BackgroundWorkerHandle *handle;
 	pid_t		pid;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "guarded_ddl",
-			sizeof(worker.bgw_library_name));
-	strlcpy(worker.bgw_function_name, "guarded_ddl_trash_purge_main",
-			sizeof(worker.bgw_function_name));
-	strlcpy(worker.bgw_name, "guarded_ddl recycle bin purge",
-			sizeof(worker.bgw_name));
-	strlcpy(worker.bgw_type, "guarded_ddl recycle bin purge",
-			sizeof(worker.bgw_type));
-	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+	guard_worker_init(&worker, "guarded_ddl_trash_purge_main",
+					  "guarded_ddl recycle bin purge", ObjectIdGetDatum(dboid));
 	worker.bgw_notify_pid = MyProcPid;
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
