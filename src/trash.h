@@ -25,6 +25,12 @@
  */
 extern PlannedStmt *trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc);
 
+/*
+ * The column of a kept relation that holds each row's place (ctid) in its
+ * table when the values were kept.
+ */
+#define TRASH_ROW_COLUMN "guarded_ddl_row"
+
 /* trash_columns.c: the values of the columns soft_drop rules keep */
 extern bool trash_keep_columns(PlannedStmt *pstmt);
 extern Oid	trash_restore_column(int64 trash_id, const char *original_schema,

@@ -8,7 +8,8 @@
  *	  the statement run exactly as written (same command tag, same result).
  *	  The event triggers judging it find the column kept (statement.c) and
  *	  record the intent as soft_dropped.  guarded_ddl.restore() adds the
- *	  column back and puts every value where its key still is.
+ *	  column back and puts every value where its key still is
+ *	  (trash_column_restore.c).
  *
  *	  The key is the primary key, else a unique, immediate, non-partial
  *	  index on plain NOT NULL columns, none of them the column itself.  A
@@ -46,6 +47,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -65,10 +67,6 @@ static char *column_trash_name(const char *table, const char *column,
 							   Oid trash_nsp);
 static bool keep_column(const GuardCatalog *catalog, GuardIntent *intent,
 						Oid trash_nsp);
-static char *equality_operator(Oid relid, const char *column);
-static void append_key_match(StringInfo buf, Oid relid, List *key);
-static void rewrite_with_column(Oid relid, AttrNumber target,
-								const char *column, const char *join);
 
 /*
  * Called by the utility hook before an ALTER TABLE runs: keep the values of
@@ -240,6 +238,8 @@ keep_column(const GuardCatalog *catalog, GuardIntent *intent, Oid trash_nsp)
 	char	   *schema = get_namespace_name(RelationGetNamespace(rel));
 	char	   *column_type = format_type_with_typemod(att->atttypid, att->atttypmod);
 	Oid			owner = rel->rd_rel->relowner;
+	char		rel_kind = rel->rd_rel->relkind;
+	bool		with_places;
 	char	   *dropped_by = GetUserNameFromId(GetUserId(), false);
 	char	   *trash_name;
 	StringInfoData sql;
@@ -261,6 +261,22 @@ keep_column(const GuardCatalog *catalog, GuardIntent *intent, Oid trash_nsp)
 	appendStringInfo(&sql, "CREATE TABLE %s.%s AS SELECT ",
 					 quote_identifier(GUARD_TRASH_SCHEMA_NAME),
 					 quote_identifier(trash_name));
+
+	/*
+	 * Each row's place in the table too, so that restore() can put most
+	 * values back in one pass in physical order instead of a join
+	 * (trash_column_restore.c); not for partitioned tables, whose places
+	 * repeat from partition to partition.
+	 */
+	with_places = rel_kind == RELKIND_RELATION &&
+		strcmp(intent->column_name, TRASH_ROW_COLUMN) != 0;
+	foreach(lc, key)
+	{
+		if (strcmp(lfirst(lc), TRASH_ROW_COLUMN) == 0)
+			with_places = false;
+	}
+	if (with_places)
+		appendStringInfo(&sql, "ctid AS %s, ", TRASH_ROW_COLUMN);
 	foreach(lc, key)
 		appendStringInfo(&sql, "%s, ", quote_identifier(lfirst(lc)));
 	appendStringInfo(&sql, "%s FROM %s",
@@ -268,6 +284,13 @@ keep_column(const GuardCatalog *catalog, GuardIntent *intent, Oid trash_nsp)
 					 quote_qualified_identifier(schema, table));
 
 	guard_spi_connect_as_owner(catalog, &saved);
+	/* in physical order: one scan from the first block, not in parallel */
+	(void) set_config_option("max_parallel_workers_per_gather", "0",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("synchronize_seqscans", "off",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	ret = SPI_execute(sql.data, false, 0);
 	if (ret != SPI_OK_UTILITY)
 		elog(ERROR, "guarded_ddl: could not keep the values of column \"%s\": %s",
@@ -312,254 +335,4 @@ keep_column(const GuardCatalog *catalog, GuardIntent *intent, Oid trash_nsp)
 					quote_identifier(trash_name)),
 			 errhint("guarded_ddl.restore() brings them back; see guarded_ddl.trash.")));
 	return true;
-}
-
-/*
- * The equality operator of a key column's type, schema-qualified as
- * OPERATOR() wants it, so that no search_path decides what "=" means.
- */
-static char *
-equality_operator(Oid relid, const char *column)
-{
-	Oid			typid = get_atttype(relid, get_attnum(relid, column));
-	TypeCacheEntry *entry = lookup_type_cache(typid, TYPECACHE_EQ_OPR);
-	HeapTuple	tuple;
-	Form_pg_operator oper;
-	char	   *result;
-
-	if (!OidIsValid(entry->eq_opr))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("could not identify an equality operator for type %s",
-						format_type_be(typid))));
-	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(entry->eq_opr));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for operator %u", entry->eq_opr);
-	oper = (Form_pg_operator) GETSTRUCT(tuple);
-	result = psprintf("%s.%s", quote_identifier(get_namespace_name(oper->oprnamespace)),
-					  NameStr(oper->oprname));
-	ReleaseSysCache(tuple);
-	return result;
-}
-
-/* "t.k1 OPERATOR(eq) b.k1 AND ...": a row of the table and its kept value. */
-static void
-append_key_match(StringInfo buf, Oid relid, List *key)
-{
-	const char *sep = "";
-	ListCell   *lc;
-
-	foreach(lc, key)
-	{
-		appendStringInfo(buf, "%st.%s OPERATOR(%s) b.%s", sep,
-						 quote_identifier(lfirst(lc)),
-						 equality_operator(relid, lfirst(lc)),
-						 quote_identifier(lfirst(lc)));
-		sep = " AND ";
-	}
-}
-
-/*
- * Write the table anew once, as ALTER TABLE does when a column's type
- * changes, with every kept value in the column just added: one pass over
- * the rows and one index build, where an UPDATE would write every row a
- * second time and fire the table's triggers for something that is no
- * change of the user's.  The rows are read with the latest snapshot
- * (under the ACCESS EXCLUSIVE lock the ADD COLUMN took), so none committed
- * after the caller's snapshot is lost at any isolation level.
- */
-static void
-rewrite_with_column(Oid relid, AttrNumber target, const char *column,
-					const char *join)
-{
-	Relation	rel = table_open(relid, NoLock);
-	TupleDesc	desc = CreateTupleDescCopy(RelationGetDescr(rel));
-	char		persistence = rel->rd_rel->relpersistence;
-	Oid			newrelid = make_new_heap(relid, rel->rd_rel->reltablespace,
-										 rel->rd_rel->relam, persistence,
-										 AccessExclusiveLock);
-	int		   *map = palloc0(sizeof(int) * desc->natts);
-	int			ncols = 0;
-	StringInfoData sql;
-	Relation	newrel;
-	TupleTableSlot *slot;
-	BulkInsertState bistate;
-	CommandId	cid = GetCurrentCommandId(true);
-	Portal		portal;
-
-	table_close(rel, NoLock);
-
-	/* every live column of the table in order, the kept value for target */
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		map[i] = ++ncols;
-		if (att->attnum == target)
-			appendStringInfo(&sql, "%sb.%s", ncols > 1 ? ", " : "",
-							 quote_identifier(column));
-		else
-			appendStringInfo(&sql, "%st.%s", ncols > 1 ? ", " : "",
-							 quote_identifier(NameStr(att->attname)));
-	}
-	appendStringInfo(&sql, " FROM%s", join);
-
-	newrel = table_open(newrelid, AccessExclusiveLock);
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(newrel), &TTSOpsVirtual);
-	bistate = GetBulkInsertState();
-	PushActiveSnapshot(GetLatestSnapshot());
-	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL,
-									   true, 0);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 row = 0; row < SPI_processed; row++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[row];
-
-			ExecClearTuple(slot);
-			for (int i = 0; i < desc->natts; i++)
-			{
-				if (map[i] == 0)
-				{
-					slot->tts_values[i] = (Datum) 0;
-					slot->tts_isnull[i] = true;
-				}
-				else
-					slot->tts_values[i] = SPI_getbinval(tuple, SPI_tuptable->tupdesc,
-														map[i], &slot->tts_isnull[i]);
-			}
-			ExecStoreVirtualTuple(slot);
-			table_tuple_insert(newrel, slot, cid, TABLE_INSERT_SKIP_FSM, bistate);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
-	PopActiveSnapshot();
-	FreeBulkInsertState(bistate);
-	table_finish_bulk_insert(newrel, TABLE_INSERT_SKIP_FSM);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(newrel, NoLock);
-
-	/* the new storage replaces the old, the indexes are built anew */
-	gd_finish_heap_swap(relid, newrelid, RecentXmin, ReadNextMultiXactId(),
-						persistence);
-}
-
-/*
- * restore() of a column entry: add the column back to its table (under
- * new_name, or its own name) with its old type and collation, and put
- * every kept value on the row whose key it was kept with.  Rows inserted
- * since get NULL; rows deleted since stay deleted.  The caller must own
- * the table and the kept relation.  Returns the table.
- */
-Oid
-trash_restore_column(int64 trash_id, const char *original_schema,
-					 const char *original_name, const char *trash_name,
-					 const char *column, List *key, const char *new_name)
-{
-	Oid			nsp = get_namespace_oid(original_schema, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(original_name, nsp) : InvalidOid;
-	Oid			trash_relid = get_relname_relid(trash_name,
-												get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, false));
-	const char *target = new_name ? new_name : column;
-	const char *table = quote_qualified_identifier(original_schema, original_name);
-	Relation	trash;
-	AttrNumber	attnum;
-	Form_pg_attribute att;
-	StringInfoData sql;
-	ListCell   *lc;
-	ObjectAddress object;
-	StringInfoData join;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s\" does not exist", table),
-				 errdetail("Recycle bin entry %lld keeps a column of that table.",
-						   (long long) trash_id)));
-	if (!OidIsValid(trash_relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s\" is no longer in the recycle bin", trash_name)));
-	if (!gd_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, original_name);
-	if (!gd_class_ownercheck(trash_relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, trash_name);
-	if (get_attnum(relid, target) != InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" already exists",
-						target, table),
-				 errhint("Pass a new name: SELECT guarded_ddl.restore(%lld, 'new_name');",
-						 (long long) trash_id)));
-	foreach(lc, key)
-	{
-		if (get_attnum(relid, lfirst(lc)) == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("key column \"%s\" of relation \"%s\" does not exist",
-							(char *) lfirst(lc), table),
-					 errdetail("The kept values are matched to the rows by it.")));
-	}
-
-	/* the old type and collation, from the kept relation itself */
-	trash = relation_open(trash_relid, AccessExclusiveLock);
-	attnum = get_attnum(trash_relid, column);
-	if (attnum == InvalidAttrNumber)
-		elog(ERROR, "guarded_ddl: column \"%s\" is missing from %s", column, trash_name);
-	att = TupleDescAttr(RelationGetDescr(trash), attnum - 1);
-
-	initStringInfo(&sql);
-	initStringInfo(&join);
-	appendStringInfo(&sql, "ALTER TABLE %s ADD COLUMN %s %s", table,
-					 quote_identifier(target),
-					 format_type_with_typemod(att->atttypid, att->atttypmod));
-	if (OidIsValid(att->attcollation) &&
-		att->attcollation != get_typcollation(att->atttypid))
-		appendStringInfo(&sql, " COLLATE %s",
-						 generate_collation_name(att->attcollation));
-	relation_close(trash, NoLock);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "guarded_ddl: SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "guarded_ddl: could not add column \"%s\" back", target);
-
-	CommandCounterIncrement();
-
-	/* the join of the table with the kept values, on the key */
-	resetStringInfo(&join);
-	appendStringInfo(&join, " %s AS t LEFT JOIN %s.%s AS b ON ",
-					 table, quote_identifier(GUARD_TRASH_SCHEMA_NAME),
-					 quote_identifier(trash_name));
-	append_key_match(&join, relid, key);
-
-	if (get_rel_relkind(relid) == RELKIND_RELATION)
-		rewrite_with_column(relid, get_attnum(relid, target), column, join.data);
-	else
-	{
-		/* partitioned: each partition is updated in place */
-		resetStringInfo(&sql);
-		appendStringInfo(&sql, "UPDATE %s AS t SET %s = b.%s FROM %s.%s AS b WHERE ",
-						 table, quote_identifier(target), quote_identifier(column),
-						 quote_identifier(GUARD_TRASH_SCHEMA_NAME),
-						 quote_identifier(trash_name));
-		append_key_match(&sql, relid, key);
-		if (SPI_execute(sql.data, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "guarded_ddl: could not put the values of column \"%s\" back", target);
-	}
-	SPI_finish();
-
-	/* the values are home: the kept relation goes, inside the caller's xact */
-	ObjectAddressSet(object, RelationRelationId, trash_relid);
-	performDeletion(&object, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
-	CommandCounterIncrement();
-	return relid;
 }
