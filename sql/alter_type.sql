@@ -68,7 +68,7 @@ BEGIN
 END;
 $$;
 
--- The changes the issue found refused on a table with rows now pass without
+-- The changes once refused on a table with rows now pass without
 -- a backup; each is audited as a lossless alter_type of a table holding
 -- rows, and the values are all still there.
 CREATE TABLE alty.account (

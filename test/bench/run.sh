@@ -146,16 +146,16 @@ else
 	P_SIZES="100 300"
 fi
 
-# Targets (issue 9).  ">=": higher is better; "<=": lower is.
+# Targets.  ">=": higher is better; "<=": lower is.
 TARGET_A=0.98
 TARGET_B=1.10      # goal 1.05; and below the PL/pgSQL guard (TARGET_BPL)
 TARGET_BPL=1.00
 TARGET_C=1.05
 TARGET_D=0.99
 TARGET_E=10
-TARGET_E2=2        # issue 10: preloaded, the denial writer
+TARGET_E2=2        # preloaded: the denial writer
 TARGET_F=1.1
-TARGET_G1=1.5      # issue 11: soft DROP COLUMN vs CREATE TABLE AS of key and column
+TARGET_G1=1.5      # soft DROP COLUMN vs CREATE TABLE AS of key and column
 TARGET_G2=2.0      #           restore() vs the same
 
 PGBENCH="${PG_BINDIR}/pgbench"
