@@ -308,6 +308,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	Oid			seqid;
 	Oid			pkeyid;
 	int64		highest;
+	CatalogIndexState indstate;
 	Oid			save_userid;
 	int			save_sec_context;
 	ListCell   *lc;
@@ -332,6 +333,8 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	if (!OidIsValid(seqid) || !OidIsValid(pkeyid))
 		elog(ERROR, "guarded_ddl: guarded_ddl.audit_id_seq or audit_pkey is missing");
 	highest = highest_audit_id(rel, pkeyid);
+	/* the indexes opened once for all the rows, not once per row */
+	indstate = CatalogOpenIndexes(rel);
 
 	foreach(lc, rows)
 	{
@@ -359,7 +362,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 		nulls[logged_att - 1] = false;
 
 		tuple = heap_form_tuple(desc, values, nulls);
-		CatalogTupleInsert(rel, tuple);
+		CatalogTupleInsertWithInfo(rel, tuple, indstate);
 		heap_freetuple(tuple);
 		if (ilc != NULL)
 		{
@@ -367,6 +370,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 			ilc = lnext(intents, ilc);
 		}
 	}
+	CatalogCloseIndexes(indstate);
 	table_close(rel, RowExclusiveLock);
 	CommandCounterIncrement();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
