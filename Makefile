@@ -25,6 +25,7 @@ OBJS = \
 	src/audit.o \
 	src/audit_writer.o \
 	src/audit_queue.o \
+	src/audit_log_only.o \
 	src/pipeline.o \
 	src/trash.o \
 	src/trash_restore.o \

@@ -37,9 +37,11 @@ extern bool audit_worker_write(const GuardCatalog *catalog, List *rows,
 extern void audit_worker_wait_pending(void);
 extern char *audit_serialize_rows(List *rows, Size *len);
 extern List *audit_deserialize_rows(const char *data, Size len, int nrows);
-extern void audit_note_log_only(int nrows);
 extern bool audit_commit_retrying(void (*commit) (void *arg), void *arg,
 								  const char *who, int attempts);
+
+/* audit_log_only.c: refusals that reached only the server log */
+extern void audit_note_log_only(int nrows);
 
 /* audit_queue.c: the long-lived writer of each database (preloaded) */
 typedef enum GuardQueueResult
