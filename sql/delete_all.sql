@@ -20,6 +20,9 @@
 --   * the rule's role pattern decides who opted in; a deny rule refuses
 --     with ZG001; override() lets it through, audited as overridden;
 --   * EXPLAIN without ANALYZE is not judged;
+--   * hostile identifiers (quotes, spaces, unicode, 63 bytes) are judged
+--     and named like any other; a role without the DELETE right gets
+--     PostgreSQL's own error (42501) and leaves no denial;
 --   * a delete_all rule naming a table guards that table's RENAME and SET
 --     SCHEMA, not its columns' renames; a rule naming no schema and no
 --     table guards no rename;
@@ -185,6 +188,25 @@ SELECT decision, operation, object_identity, reason
 ROLLBACK;
 SELECT count(*) AS u_rows FROM da.u;
 
+-- Hostile identifiers: quotes, spaces, unicode, a 63-byte name.
+CREATE TABLE da."We""ird ü tab" (id int);
+INSERT INTO da."We""ird ü tab" VALUES (1);
+CREATE TABLE da.t23456789012345678901234567890123456789012345678901234567890123 (id int);
+INSERT INTO da.t23456789012345678901234567890123456789012345678901234567890123 VALUES (1);
+SELECT pg_temp.sqlstate_rolled_back('DELETE FROM da."We""ird ü tab"') AS weird_name,
+       pg_temp.sqlstate_rolled_back('DELETE FROM da.t23456789012345678901234567890123456789012345678901234567890123') AS long_name;
+
+-- A role without the DELETE right gets PostgreSQL's own error and leaves
+-- no denial: the guard judges only after the permission check.
+CREATE ROLE gd_da_reader;
+GRANT USAGE ON SCHEMA da TO gd_da_reader;
+GRANT SELECT ON da.t TO gd_da_reader;
+SELECT count(*) AS denials_before FROM guarded_ddl.denials WHERE id > :mark \gset
+SET ROLE gd_da_reader;
+SELECT pg_temp.sqlstate_rolled_back('DELETE FROM da.t') AS no_right;
+RESET ROLE;
+SELECT count(*) - :denials_before AS new_denials FROM guarded_ddl.denials WHERE id > :mark;
+
 -- Every refusal is in guarded_ddl.denials.
 SELECT object_identity, command_tag, count(*) AS denials
   FROM guarded_ddl.denials
@@ -211,4 +233,5 @@ DROP EXTENSION guarded_ddl;
 DROP SCHEMA guarded_ddl;
 COMMIT;
 DROP ROLE gd_da_app;
+DROP ROLE gd_da_reader;
 RESET client_min_messages;
