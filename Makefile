@@ -31,6 +31,7 @@ OBJS = \
 	src/trash_restore.o \
 	src/trash_columns.o \
 	src/trash_column_restore.o \
+	src/trash_truncate.o \
 	src/trash_worker.o \
 	src/temp_guard.o \
 	src/event_triggers.o \

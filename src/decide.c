@@ -39,7 +39,7 @@ static int	action_strictness(GuardAction action);
 static bool is_self_protected(const GuardStatement *stmt,
 							  const GuardIntent *intent);
 static void explain_type_change(GuardIntent *intent);
-static const char *kept_column(const GuardIntent *intent);
+static const char *kept_data(const GuardIntent *intent);
 
 /* Decide every intent of the statement that has no decision yet. */
 void
@@ -63,6 +63,31 @@ decide_all(GuardStatement *stmt)
 		kept = lappend(kept, intent);
 	}
 	stmt->intents = kept;
+}
+
+/*
+ * Intents whose data the recycle bin kept after they were decided (the
+ * rows of a TRUNCATE): decided again from scratch, now soft_dropped.
+ */
+void
+decide_kept(GuardStatement *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *intent = lfirst(lc);
+
+		if (intent->action != GUARD_ACTION_SOFT_DROP ||
+			intent->decision == GUARD_SOFT_DROPPED ||
+			kept_data(intent) == NULL)
+			continue;
+		intent->decision = GUARD_UNDECIDED;
+		intent->refusal = GUARD_REFUSAL_NONE;
+		intent->backup_id = 0;
+		intent->reason = NULL;
+		decide_intent(stmt, intent);
+	}
 }
 
 /*
@@ -143,10 +168,12 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 				if (!destroys)
 					intent->decision = GUARD_ALLOWED;
 				else if (intent->action == GUARD_ACTION_SOFT_DROP &&
-						 (kept = kept_column(intent)) != NULL)
+						 (kept = kept_data(intent)) != NULL)
 				{
 					intent->decision = GUARD_SOFT_DROPPED;
-					intent->reason = psprintf("values kept in %s.%s",
+					intent->reason = psprintf("%s kept in %s.%s",
+											  intent->operation == GUARD_OP_TRUNCATE
+											  ? "rows" : "values",
 											  GUARD_TRASH_SCHEMA_NAME,
 											  quote_identifier(kept));
 				}
@@ -178,12 +205,16 @@ decide_intent(GuardStatement *stmt, GuardIntent *intent)
 }
 
 /*
- * The recycle bin relation holding a column's values, when the utility
- * hook kept them for this very command (statement.c), else NULL.
+ * The recycle bin relation holding what the intent destroys, when the
+ * utility hook kept it for this very command, else NULL: a TRUNCATE's rows
+ * (trash_truncate.c names it in the intent), a column's values (kept
+ * before the ALTER TABLE ran, so statement.c remembers them).
  */
 static const char *
-kept_column(const GuardIntent *intent)
+kept_data(const GuardIntent *intent)
 {
+	if (intent->operation == GUARD_OP_TRUNCATE)
+		return intent->trash_name;
 	if (strcmp(intent->object_type, "table column") != 0 ||
 		intent->address.classId != RelationRelationId)
 		return NULL;

@@ -15,5 +15,6 @@
 
 extern void decide_intent(GuardStatement *stmt, GuardIntent *intent);
 extern void decide_all(GuardStatement *stmt);
+extern void decide_kept(GuardStatement *stmt);
 
 #endif							/* GUARDED_DDL_DECIDE_H */

@@ -161,6 +161,19 @@ pipeline_intent(GuardStatement *stmt, GuardIntent *intent)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/*
+ * After pipeline_decide_only(), when the caller has kept in the recycle bin
+ * what some intents would destroy (TRUNCATE): those are decided again.
+ */
+void
+pipeline_decide_kept(GuardStatement *stmt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
+
+	decide_kept(stmt);
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /* After pipeline_decide_only() and the caller's own work. */
 void
 pipeline_enforce(GuardStatement *stmt)

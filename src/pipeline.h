@@ -22,6 +22,7 @@ extern void pipeline_plan(GuardStatement *stmt, PlannedStmt *plan);
 extern void pipeline_dropped(GuardStatement *stmt, List *dropped);
 extern void pipeline_rewrite(GuardStatement *stmt, Oid relid, int reason);
 extern void pipeline_intent(GuardStatement *stmt, GuardIntent *intent);
+extern void pipeline_decide_kept(GuardStatement *stmt);
 extern void pipeline_enforce(GuardStatement *stmt);
 extern void pipeline_finish(GuardStatement *stmt);
 

@@ -62,9 +62,9 @@ typedef struct TrashRename
 } TrashRename;
 
 static bool soft_drop_eligible(const GuardStatement *stmt, Oid relid);
+static char *trash_unique_name(const char *name, Oid relid);
 static bool drop_would_succeed(Oid relid, bool rethrow);
 static List *move_to_trash(Oid relid, Oid trash_nsp, char **trash_name);
-static char *trash_unique_name(const char *name, Oid relid);
 static void record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
 							   const char *trash_name, List *renames);
 static Datum names_array(List *renames, bool to);

@@ -2,7 +2,8 @@
  *
  * trash.h
  *	  The recycle bin: DROP TABLE of a table a soft_drop rule matches becomes
- *	  a move to the schema guarded_ddl_trash.
+ *	  a move to the schema guarded_ddl_trash; the values of dropped columns
+ *	  and the rows TRUNCATE removes are kept there too.
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -37,6 +38,12 @@ extern Oid	trash_restore_column(int64 trash_id, const char *original_schema,
 								 const char *original_name,
 								 const char *trash_name, const char *column,
 								 List *key, const char *new_name);
+
+/* trash_truncate.c: TRUNCATE hands the table's storage to the bin */
+extern bool trash_keep_truncated(GuardStatement *stmt);
+extern Oid	trash_restore_truncated(int64 trash_id, const char *schema,
+									const char *table, const char *trash_name,
+									const char *new_name, char **restored_as);
 
 /* trash_restore.c: trash_retention and trash_max_size, after a soft drop */
 extern void trash_apply_retention(GuardCatalog *catalog);

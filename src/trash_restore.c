@@ -50,8 +50,9 @@ static int64 purge_entries(GuardCatalog *catalog, void *key, const char *tag,
 						   List *ids, List *names, GuardDecision decision);
 
 /*
- * guarded_ddl.restore(trash_id, new_name): move a soft-dropped table back.
- * The caller must own the table and may create in the original schema.
+ * guarded_ddl.restore(trash_id, new_name): move a soft-dropped table back,
+ * or give back a column's values (trash_column_restore.c) or the rows of a
+ * TRUNCATE (trash_truncate.c).  The caller must own what is in the bin.
  */
 Datum
 guarded_ddl_restore(PG_FUNCTION_ARGS)
@@ -72,6 +73,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	Datum	   *to_names = NULL;
 	int			nrenames = 0;
 	bool		isnull;
+	bool		truncated;
 	Oid			trash_nsp;
 	Oid			target_nsp;
 	Oid			relid;
@@ -99,7 +101,8 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	guard_spi_connect_as_owner(&catalog, &saved);
 	args[0] = Int64GetDatum(trash_id);
 	ret = SPI_execute_with_args("SELECT original_schema, original_name, trash_name,"
-								"       renamed_from, renamed_to, column_name, key_columns"
+								"       renamed_from, renamed_to, column_name, key_columns,"
+								"       operation"
 								"  FROM guarded_ddl.trash_bin"
 								" WHERE id OPERATOR(pg_catalog.=) $1"
 								"   AND restored_at IS NULL AND purged_at IS NULL"
@@ -140,6 +143,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 			for (int i = 0; i < nkeys; i++)
 				key = lappend(key, pstrdup(NameStr(*DatumGetName(keys[i]))));
 		}
+		truncated = strcmp(SPI_getvalue(tuple, desc, 8), "truncate") == 0;
 		MemoryContextSwitchTo(spicxt);
 	}
 	guard_spi_finish_as_owner(&saved);
@@ -153,6 +157,17 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 					  psprintf("%s.%s", quote_qualified_identifier(original_schema,
 																   original_name),
 							   quote_identifier(new_name ? new_name : column)));
+		PG_RETURN_OID(relid);
+	}
+
+	/* a TRUNCATE entry: its table may still be there, waiting for them */
+	if (truncated)
+	{
+		char	   *restored_as;
+
+		relid = trash_restore_truncated(trash_id, original_schema, original_name,
+										trash_name, new_name, &restored_as);
+		mark_restored(&catalog, trash_id, restored_as);
 		PG_RETURN_OID(relid);
 	}
 

@@ -178,7 +178,9 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 /*
  * TRUNCATE of every listed table and every table CASCADE reaches, decided
- * like any other intent.  Returns the statement to audit after it ran, or
+ * like any other intent; where a soft_drop rule decides, the rows are kept
+ * in the recycle bin first (trash_truncate.c) and the intent is decided
+ * again.  Returns the statement to audit after it ran, or
  * NULL where guarded_ddl is not installed.
  */
 static GuardStatement *
@@ -191,7 +193,11 @@ judge_truncate(TruncateStmt *parsetree)
 		return NULL;
 
 	stmt = statement_push(parsetree, "TRUNCATE TABLE", &catalog);
-	pipeline_command_start(stmt, (Node *) parsetree);
+	pipeline_decide_only(stmt, (Node *) parsetree);
+	/* soft_drop rules: the rows go to the recycle bin before it runs */
+	if (trash_keep_truncated(stmt))
+		pipeline_decide_kept(stmt);
+	pipeline_enforce(stmt);
 	return stmt;
 }
 
