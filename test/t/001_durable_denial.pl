@@ -11,35 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Basename qw(dirname);
 use lib dirname(__FILE__) . '/lib';
-use GuardedDDL::Test qw(guarded_cluster sqlstate_of);
-
-# Run SQL in a fresh psql session; returns (exit code, SQLSTATE of the
-# first error or '', stderr).
-# SIGKILL the postmaster and start the server again (crash recovery).
-sub crash_restart
-{
-	my ($node) = @_;
-	my $old_pid = (split /\n/,
-		  PostgreSQL::Test::Utils::slurp_file($node->data_dir . '/postmaster.pid'))[0];
-	$node->kill9;
-	# SIGKILL is asynchronous: wait until the old postmaster is gone.  Its
-	# children exit when they notice, and until then the old shared memory
-	# is still in use, so the start is retried too.
-	for my $attempt (1 .. 600)
-	{
-		last unless kill(0, $old_pid);
-		select(undef, undef, undef, 0.1);
-	}
-	ok(!kill(0, $old_pid), 'the postmaster was killed with SIGKILL');
-	my $started = 0;
-	for my $attempt (1 .. 60)
-	{
-		last if ($started = $node->start(fail_ok => 1));
-		sleep 1;
-	}
-	ok($started, 'the server restarts after kill -9 of the postmaster');
-	return;
-}
+use GuardedDDL::Test qw(crash_restart guarded_cluster sqlstate_of);
 
 my $node = guarded_cluster('durable');
 

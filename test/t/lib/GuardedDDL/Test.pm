@@ -9,7 +9,10 @@
 #       verbose errors; a connection refused at startup, which prints no
 #       SQLSTATE, gives 'FATAL';
 #   sqlstate_of(NODE, DB, SQL)
-#       (exit code, SQLSTATE or '', stderr), the same without stdout.
+#       (exit code, SQLSTATE or '', stderr), the same without stdout;
+#   crash_restart(NODE)
+#       SIGKILL the postmaster, wait until it is gone, start the server
+#       again (crash recovery); two test results say both happened.
 package GuardedDDL::Test;
 
 use strict;
@@ -17,8 +20,10 @@ use warnings;
 
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
 
-our @EXPORT_OK = qw(guarded_cluster run_sql sqlstate_of);
+our @EXPORT_OK = qw(crash_restart guarded_cluster run_sql sqlstate_of);
 
 sub guarded_cluster
 {
@@ -52,6 +57,31 @@ sub sqlstate_of
 {
 	my ($rc, $state, $out, $err) = run_sql(@_);
 	return ($rc, $state, $err);
+}
+
+sub crash_restart
+{
+	my ($node) = @_;
+	my $old_pid = (split /\n/,
+		  PostgreSQL::Test::Utils::slurp_file($node->data_dir . '/postmaster.pid'))[0];
+	$node->kill9;
+	# SIGKILL is asynchronous: wait until the old postmaster is gone.  Its
+	# children exit when they notice, and until then the old shared memory
+	# is still in use, so the start is retried too.
+	for my $attempt (1 .. 600)
+	{
+		last unless kill(0, $old_pid);
+		select(undef, undef, undef, 0.1);
+	}
+	ok(!kill(0, $old_pid), 'the postmaster was killed with SIGKILL');
+	my $started = 0;
+	for my $attempt (1 .. 60)
+	{
+		last if ($started = $node->start(fail_ok => 1));
+		sleep 1;
+	}
+	ok($started, 'the server restarts after kill -9 of the postmaster');
+	return;
 }
 
 1;
