@@ -423,24 +423,42 @@ trash_apply_retention(GuardCatalog *catalog)
 	args[1] = Int64GetDatum((int64) guard_trash_max_size * 1024);
 
 	guard_spi_connect_as_owner(catalog, &saved);
-	ret = SPI_execute_with_args("SELECT b.id, b.trash_name"
-								"  FROM (SELECT t.id, t.trash_name, t.dropped_at,"
-								"               pg_catalog.sum(coalesce(pg_catalog.pg_total_relation_size(c.oid), 0))"
-								"                 OVER (ORDER BY t.dropped_at DESC, t.id DESC) AS newer_total"
-								"          FROM guarded_ddl.trash_bin AS t"
-								"          LEFT JOIN (pg_catalog.pg_class AS c"
-								"                     JOIN pg_catalog.pg_namespace AS n"
-								"                       ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-								"                      AND n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl_trash')"
-								"            ON c.relname OPERATOR(pg_catalog.=) t.trash_name"
-								"         WHERE t.restored_at IS NULL AND t.purged_at IS NULL) AS b"
-								" WHERE b.dropped_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-								"   AND (b.dropped_at OPERATOR(pg_catalog.<)"
-								"          (pg_catalog.now() OPERATOR(pg_catalog.-) $1)"
-								"        OR ($2 OPERATOR(pg_catalog.>) 0"
-								"            AND b.newer_total OPERATOR(pg_catalog.>) $2))"
-								" ORDER BY b.dropped_at, b.id",
-								2, argtypes, args, NULL, true, 0);
+	if (guard_trash_max_size == 0)
+
+		/*
+		 * No size limit: the age alone decides, and no entry has to be
+		 * measured (a stat() of every file of every entry, on every soft
+		 * drop, grows with the bin).
+		 */
+		ret = SPI_execute_with_args("SELECT id, trash_name FROM guarded_ddl.trash_bin"
+									" WHERE restored_at IS NULL AND purged_at IS NULL"
+									"   AND dropped_at OPERATOR(pg_catalog.<)"
+									"       (pg_catalog.now() OPERATOR(pg_catalog.-) $1)"
+									" ORDER BY dropped_at, id",
+									1, argtypes, args, NULL, true, 0);
+	else
+
+		/*
+		 * The newest entries that fit the limit stay.  An entry's size is
+		 * the one recorded when it went in, measured only where none was.
+		 */
+		ret = SPI_execute_with_args("SELECT b.id, b.trash_name"
+									"  FROM (SELECT t.id, t.trash_name, t.dropped_at,"
+									"               pg_catalog.sum(coalesce(t.size_bytes, pg_catalog.pg_total_relation_size(c.oid), 0))"
+									"                 OVER (ORDER BY t.dropped_at DESC, t.id DESC) AS newer_total"
+									"          FROM guarded_ddl.trash_bin AS t"
+									"          LEFT JOIN (pg_catalog.pg_class AS c"
+									"                     JOIN pg_catalog.pg_namespace AS n"
+									"                       ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+									"                      AND n.nspname OPERATOR(pg_catalog.=) 'guarded_ddl_trash')"
+									"            ON c.relname OPERATOR(pg_catalog.=) t.trash_name"
+									"         WHERE t.restored_at IS NULL AND t.purged_at IS NULL) AS b"
+									" WHERE b.dropped_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+									"   AND (b.dropped_at OPERATOR(pg_catalog.<)"
+									"          (pg_catalog.now() OPERATOR(pg_catalog.-) $1)"
+									"        OR b.newer_total OPERATOR(pg_catalog.>) $2)"
+									" ORDER BY b.dropped_at, b.id",
+									2, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "guarded_ddl: could not read the recycle bin");
 	collect_entries(callcxt, &ids, &names);

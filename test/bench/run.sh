@@ -9,7 +9,7 @@
 #                           [--rev REV | --installed] [--keep]
 #   --quick       smoke run: 2 rounds, small sizes, under 3 minutes
 #   --rounds N    rounds to run (default 7, --quick 2)
-#   --only LIST   figures to run, from a,b,c,d,e,f,g,p (p: the callgrind
+#   --only LIST   figures to run, from a,b,c,d,e,f,g,h,p (p: the callgrind
 #                 profile per dropped table); c is measured with b
 #   --rev REV     benchmark a committed revision (git archive REV) instead of
 #                 the working tree as it is now
@@ -67,7 +67,7 @@ select_pg_major
 
 QUICK=0
 ROUNDS=""
-ONLY="a,b,c,d,e,f,g,p"
+ONLY="a,b,c,d,e,f,g,h,p"
 SOURCE=tree    # tree, rev or installed
 REV=""
 
@@ -84,7 +84,7 @@ while [[ $# -gt 0 ]]; do
 			shift
 			;;
 		--only)
-			[[ $# -ge 2 && "$2" =~ ^[a-gp](,[a-gp])*$ ]] || die "--only needs a list like a,b,e"
+			[[ $# -ge 2 && "$2" =~ ^[a-hp](,[a-hp])*$ ]] || die "--only needs a list like a,b,e"
 			ONLY="$2"
 			shift
 			;;
@@ -127,6 +127,7 @@ if [[ "${QUICK}" -eq 1 ]]; then
 	F_ROWS=1000000      # f: rows of the big table
 	F_SECONDS=1         # f: pgbench run of check() per table and round
 	G_ROWS=100000       # g: rows of the table whose column goes to the bin
+	H_ROWS=1000000      # h: rows of the big table TRUNCATE keeps in the bin
 	P_SIZES="20 60"     # p: tables of the two dropped schemas per variant
 else
 	MODE=full
@@ -143,6 +144,7 @@ else
 	F_ROWS=10000000
 	F_SECONDS=2
 	G_ROWS=1000000
+	H_ROWS=10000000
 	P_SIZES="100 300"
 fi
 
@@ -157,6 +159,7 @@ TARGET_E2=2        # preloaded: the denial writer
 TARGET_F=1.1
 TARGET_G1=1.5      # soft DROP COLUMN vs CREATE TABLE AS of key and column
 TARGET_G2=2.0      #           restore() vs the same
+TARGET_H=1.2       # soft TRUNCATE of H_ROWS rows vs of 1 row
 
 PGBENCH="${PG_BINDIR}/pgbench"
 CLK_TCK="$(getconf CLK_TCK)"
@@ -534,6 +537,29 @@ setup_figure_g() {
 		-c 'VACUUM ANALYZE public.t' >/dev/null
 }
 
+# setup_figure_h: tables big (H_ROWS rows), small and small2 (1 row each)
+# that a soft_drop rule keeps when truncated, plain (1 row) that no rule
+# names, warm (1 row, a rule too) for the session's first soft TRUNCATE,
+# and a recorded backup.  No indexes: each round puts the kept rows
+# back by restore(id, new_name), which hands the kept relation over as it
+# is.
+setup_figure_h() {
+	q "${PORT_P}" postgres -c 'CREATE DATABASE h_truncate'
+	q "${PORT_P}" h_truncate -c 'CREATE EXTENSION guarded_ddl' \
+		-c "SELECT guarded_ddl.record_backup('bench', 'figure h') IS NOT NULL" \
+		-c "INSERT INTO guarded_ddl.policy (schema_name, object_name, operation, action)
+			SELECT 'public', t, 'truncate', 'soft_drop' FROM unnest(ARRAY['big', 'small', 'small2', 'warm']) AS t" \
+		-c 'CREATE TABLE public.big (id int, payload text)' \
+		-c "INSERT INTO public.big SELECT g, md5(g::text) FROM generate_series(1, ${H_ROWS}) g" \
+		-c "CREATE TABLE public.small AS SELECT 1 AS id, md5('1') AS payload" \
+		-c "CREATE TABLE public.small2 AS SELECT 1 AS id, md5('1') AS payload" \
+		-c "CREATE TABLE public.plain AS SELECT 1 AS id, md5('1') AS payload" \
+		-c 'CREATE TABLE public.warm (id int)' \
+		-c 'INSERT INTO public.warm VALUES (1)' \
+		-c 'VACUUM ANALYZE' >/dev/null
+	info "h: public.big is $(qv "${PORT_P}" h_truncate "SELECT pg_size_pretty(pg_total_relation_size('public.big'))")"
+}
+
 # ---------------------------------------------------------------------------
 # One round of each figure
 # ---------------------------------------------------------------------------
@@ -908,6 +934,42 @@ round_figure_g() {
 	info "g r${round} (ms): copy ${ms[0]} / ${ms[1]}, soft DROP COLUMN ${ms[2]}, restore ${ms[3]}"
 }
 
+# h: in one session, TRUNCATE of big, small, small2 into the recycle bin
+# and a plain TRUNCATE of plain (no rule: the guard allows it with the
+# backup), in an order rotated from round to round; only the TRUNCATEs are
+# timed.  Between them, untimed: the kept rows come back as a table of
+# their own (restore(id, new_name)), which takes the truncated table's
+# place, so every round truncates the same rows.
+round_figure_h() {
+	local round="$1" out ms t i
+	local -a order=(big small small2 plain)
+	out="${LOG_DIR}/h_r${round}"
+	for ((i = 0; i < round % 4; i++)); do
+		order=("${order[@]:1}" "${order[0]}")
+	done
+	{
+		# the session's first soft TRUNCATE loads the policy and plans the
+		# bin's queries: untimed
+		printf 'TRUNCATE public.warm;\nINSERT INTO public.warm VALUES (1);\n'
+		for t in "${order[@]}"; do
+			printf '\\timing on\nTRUNCATE public.%s;\n\\timing off\n' "${t}"
+			if [[ "${t}" == plain ]]; then
+				printf "INSERT INTO public.plain VALUES (1, md5('1'));\n"
+			else
+				printf "SELECT guarded_ddl.restore(max(id), '%s_back') FROM guarded_ddl.trash WHERE original_name = '%s';\n" "${t}" "${t}"
+				printf 'DROP TABLE public.%s;\nALTER TABLE public.%s_back RENAME TO %s;\n' "${t}" "${t}" "${t}"
+			fi
+		done
+	} | q "${PORT_P}" h_truncate >"${out}" 2>&1 || { cat "${out}" >&2; die "h: the round failed"; }
+	mapfile -t ms < <(psql_time_ms "${out}")
+	[[ "${#ms[@]}" -eq 4 ]] || die "h: expected 4 timings in ${out}"
+	for i in 0 1 2 3; do
+		record "h.${order[i]}" "${round}" "${ms[i]}"
+	done
+	info "h r${round} (ms): soft TRUNCATE big $(raw h.big "${round}"), small $(raw h.small "${round}")," \
+		"small2 $(raw h.small2 "${round}"); plain TRUNCATE $(raw h.plain "${round}")"
+}
+
 # ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
@@ -925,6 +987,17 @@ per_round_ratios() {
 		den="$(round_value "$2" "${r}")"
 		[[ -n "${num}" && -n "${den}" ]] || continue
 		awk -v n="${num}" -v d="${den}" 'BEGIN { printf "%.4f\n", n / d }'
+	done
+}
+
+# per_round_diffs NUMKEY SUBKEY: one difference per round that has both.
+per_round_diffs() {
+	local r a b
+	for ((r = 1; r <= ROUNDS; r++)); do
+		a="$(round_value "$1" "${r}")"
+		b="$(round_value "$2" "${r}")"
+		[[ -n "${a}" && -n "${b}" ]] || continue
+		awk -v a="${a}" -v b="${b}" 'BEGIN { printf "%.4f\n", a - b }'
 	done
 }
 
@@ -1084,6 +1157,15 @@ report() {
 			"restore $(m g.restore '%.0f') ms" \
 			< <(per_round_ratios g.restore g.ctas)
 	fi
+	if want h; then
+		figure_line h1 "soft TRUNCATE ${H_ROWS} rows vs 1 row (no row copied)" x '<=' "${TARGET_H}" \
+			"$(aa h.small2 h.small)" \
+			"big $(m h.big '%.1f') ms, small $(m h.small '%.1f') ms" \
+			< <(per_round_ratios h.big h.small)
+		figure_line h2 "soft TRUNCATE of 1 row minus a plain TRUNCATE of 1 row" ms - - \
+			"-" "plain TRUNCATE $(m h.plain '%.1f') ms" \
+			< <(per_round_diffs h.small h.plain)
+	fi
 	echo "PASS = target met; PASS~ = target missed by no more than the run-to-run spread (IQR): noise; FAIL = missed by more; info = no target."
 
 	echo
@@ -1134,6 +1216,11 @@ report() {
 		per_round_row "g1 drop/copy" per_round_ratios g.drop g.ctas
 		per_round_row "g2 restore/copy" per_round_ratios g.restore g.ctas
 		per_round_row "g A/A copy2/copy" per_round_ratios g.ctas2 g.ctas
+	fi
+	if want h; then
+		per_round_row "h1 big/small" per_round_ratios h.big h.small
+		per_round_row "h A/A small2/small" per_round_ratios h.small2 h.small
+		per_round_row "h2 small-plain ms" per_round_diffs h.small h.plain
 	fi
 	echo
 	echo "== raw values per round (a, d: median tps of the round's runs, .cpu: backend CPU ms per transaction;"
@@ -1253,7 +1340,7 @@ main() {
 	fi
 
 	print_header
-	for fig in a b d e f g; do
+	for fig in a b d e f g h; do
 		if want "${fig}"; then
 			info "setting up figure ${fig}"
 			"setup_figure_${fig}"
@@ -1267,19 +1354,19 @@ main() {
 	info "warm-up round"
 	(
 		A_SLICES=1 A_SECONDS=1 B_TABLES=100 B_REPS=1 D_SLICES=1 D_SECONDS=1 E_ATTEMPTS=2 F_SECONDS=1
-		for fig in a b d e f g; do
+		for fig in a b d e f g h; do
 			if want "${fig}"; then "round_figure_${fig}" 0; fi
 		done
 	)
 	for ((round = 1; round <= ROUNDS; round++)); do
 		info "round ${round} of ${ROUNDS}"
 		sample_machine "${round}"
-		for fig in a b d e f g; do
+		for fig in a b d e f g h; do
 			if want "${fig}"; then timed_round "${round}" "${fig}"; fi
 		done
 	done
 
-	[[ "${ONLY}" =~ [a-g] ]] && report
+	[[ "${ONLY}" =~ [a-h] ]] && report
 	if want p; then
 		# Last, so that valgrind's load does not fall on the timed rounds.
 		stop_servers_under "${WORK_DIR}"
@@ -1287,7 +1374,7 @@ main() {
 	fi
 	print_machine_end
 	echo
-	echo "seconds per round: $(for fig in a b d e f g; do
+	echo "seconds per round: $(for fig in a b d e f g h; do
 		want "${fig}" && printf '%s %s  ' "${fig}" "$(raw "time.${fig}" | median)"
 	done)"
 	echo "total time $(($(date +%s) - started)) s; logs in ${WORK_DIR}/logs$([[ "${GUARDED_DDL_KEEP_TMP:-0}" == 1 ]] && echo ' (kept)' || echo ' (removed; --keep keeps them)')"
