@@ -32,6 +32,10 @@ OBJS = \
 	src/trash_columns.o \
 	src/trash_column_restore.o \
 	src/trash_truncate.o \
+	src/trash_members.o \
+	src/trash_capture.o \
+	src/trash_dependents.o \
+	src/trash_recreate.o \
 	src/trash_worker.o \
 	src/temp_guard.o \
 	src/event_triggers.o \

@@ -970,6 +970,7 @@ CREATE TABLE guarded_ddl.trash_bin (
     size_bytes      bigint,
     column_type     text,
     key_columns     name[],
+    recreate        jsonb,
     CONSTRAINT trash_bin_operation_valid CHECK
         (operation IN ('drop', 'truncate', 'alter_type')),
     CONSTRAINT trash_bin_object_type_valid CHECK
@@ -990,6 +991,8 @@ COMMENT ON COLUMN guarded_ddl.trash_bin.column_type IS
     'for a table column entry: the column''s type as format_type() printed it, so that restore() adds it back with its old type';
 COMMENT ON COLUMN guarded_ddl.trash_bin.key_columns IS
     'for a table column entry: the key columns (primary key, or a unique key on NOT NULL columns) by which the kept values are matched to the rows of the table, under the same names in trash_name';
+COMMENT ON COLUMN guarded_ddl.trash_bin.recreate IS
+    'for a table entry: what DROP ... CASCADE removed with the table and restore() re-creates, in order (schema, views, materialized views, foreign keys, policies): kind, schema, table, name, owner (who re-creates it) and the statement, fully qualified';
 
 CREATE TRIGGER trash_bin_granted_writes
     BEFORE INSERT OR DELETE OR TRUNCATE ON guarded_ddl.trash_bin

@@ -146,6 +146,7 @@ SELECT decision, operation, count(*) FROM guarded_ddl.audit
 SET client_min_messages = warning;
 BEGIN;
 SELECT guarded_ddl.override('test cleanup');
+DELETE FROM guarded_ddl.policy;
 DROP SCHEMA cb CASCADE;
 DROP EXTENSION guarded_ddl;
 DROP SCHEMA guarded_ddl;

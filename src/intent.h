@@ -222,6 +222,8 @@ typedef struct GuardStatement
 	bool		guard_locked;	/* deleting part of guarded_ddl: its audit
 								 * table is locked by this statement */
 	char	   *role_name;		/* current_user, looked up once */
+	bool		capturing;		/* the recycle bin's dry run: ... */
+	List	   *captured;		/* ... every object deleted (ObjectAddress *) */
 	SubTransactionId subid;
 	MemoryContext context;
 	struct GuardStatement *outer;

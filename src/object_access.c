@@ -67,8 +67,9 @@ object_access_install(void)
 }
 
 /*
- * OAT_DROP only.  Outside a statement being judged there is nothing to
- * record: deletions by commands no event trigger sees (temporary-schema
+ * OAT_DROP only.  Every object deleted is captured for the recycle bin's
+ * dry run when it asks (trash.c).  Outside a statement being judged there
+ * is nothing to record: deletions by commands no event trigger sees (temporary-schema
  * cleanup, REFRESH's transient heaps) are kept from touching permanent data
  * elsewhere (temp_guard.c).
  */
@@ -93,6 +94,14 @@ guard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		assess_dropped_relation(stmt, objectId);
 
 	ObjectAddressSubSet(object, classId, objectId, subId);
+	if (stmt->capturing)
+	{
+		oldcxt = MemoryContextSwitchTo(stmt->context);
+		stmt->captured = lappend(stmt->captured,
+								 memcpy(palloc(sizeof(ObjectAddress)), &object,
+										sizeof(ObjectAddress)));
+		MemoryContextSwitchTo(oldcxt);
+	}
 	if (!is_own_object(&stmt->catalog, &object))
 		return;
 	if (guard_override_active())

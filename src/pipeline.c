@@ -93,6 +93,20 @@ pipeline_decide_only(GuardStatement *stmt, Node *parsetree)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/*
+ * Decide intents the caller built itself (the recycle bin's, for the tables
+ * a dry run deleted), nothing more: the caller acts on the decisions.
+ */
+void
+pipeline_decide_intents(GuardStatement *stmt, List *intents)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
+
+	stmt->intents = list_concat(stmt->intents, intents);
+	decide_all(stmt);
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /* check(): the intents and the decisions they would get now, nothing done. */
 void
 pipeline_preflight(GuardStatement *stmt, Node *parsetree)

@@ -17,6 +17,7 @@
 
 extern void pipeline_command_start(GuardStatement *stmt, Node *parsetree);
 extern void pipeline_decide_only(GuardStatement *stmt, Node *parsetree);
+extern void pipeline_decide_intents(GuardStatement *stmt, List *intents);
 extern void pipeline_preflight(GuardStatement *stmt, Node *parsetree);
 extern void pipeline_plan(GuardStatement *stmt, PlannedStmt *plan);
 extern void pipeline_dropped(GuardStatement *stmt, List *dropped);

@@ -1,18 +1,30 @@
 /*-------------------------------------------------------------------------
  *
  * trash.c
- *	  The recycle bin.  A policy rule with action soft_drop turns DROP TABLE
- *	  of a matching table into a move to the schema guarded_ddl_trash under
- *	  a unique name, with its indexes, constraints and owned sequences; the
- *	  client still sees DROP TABLE.  guarded_ddl.restore() moves it back,
+ *	  The recycle bin for tables.  A policy rule with action soft_drop turns
+ *	  the drop of a matching table -- DROP TABLE, DROP TABLE ... CASCADE,
+ *	  DROP SCHEMA ... CASCADE -- into a move to the schema guarded_ddl_trash
+ *	  under a unique name, with its indexes, constraints, triggers, policies,
+ *	  owned sequences and, for a partitioned table, its partitions; the
+ *	  client still sees its command.  guarded_ddl.restore() moves it back,
  *	  guarded_ddl.purge_trash() drops old entries for real.
  *
+ *	  What the statement would delete is learnt by deleting it: the DROP
+ *	  runs once in a subtransaction that is rolled back, and the
+ *	  object_access hook captures every object as PostgreSQL deletes it
+ *	  (statement.c).  That is exact whatever the path -- CASCADE, schema
+ *	  contents, partitions -- and every error of the real statement (RESTRICT
+ *	  with dependents, missing rights, a missing table) comes out of it as
+ *	  PostgreSQL's own.  Then the tables soft_drop rules keep are moved, what
+ *	  depended on them elsewhere is recorded for restore() and dropped
+ *	  (trash_dependents.c), and the statement runs for what is left, judged
+ *	  as usual by the event triggers.
+ *
  *	  What is not moved is dropped for real under the normal rules (where
- *	  soft_drop counts as require_backup): temporary tables, partitions and
- *	  partitioned tables, inheritance children, tables of extensions, and a
- *	  DROP ... CASCADE that would take other objects with it.  RESTRICT is
- *	  kept: a table other objects depend on fails to drop exactly as a real
- *	  DROP would, because a real DROP is tried first and rolled back.
+ *	  soft_drop counts as require_backup): temporary tables, a partition on
+ *	  its own, inheritance trees, tables of extensions, a table whose
+ *	  columns use a type the statement drops too, and every table of a
+ *	  statement that would take data no rule keeps along with a moved table.
  *
  * Copyright (c) 2026, guarded_ddl developers
  *
@@ -20,14 +32,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/tablecmds.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -38,6 +57,8 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -54,26 +75,24 @@
 #include "statement.h"
 #include "trash.h"
 
-/* Names given to an index or sequence on its way into the trash. */
-typedef struct TrashRename
-{
-	char	   *from;
-	char	   *to;
-} TrashRename;
-
-static bool soft_drop_eligible(const GuardStatement *stmt, Oid relid);
-static char *trash_unique_name(const char *name, Oid relid);
-static bool drop_would_succeed(Oid relid, bool rethrow);
-static List *move_to_trash(Oid relid, Oid trash_nsp, char **trash_name);
+static List *choose_soft(GuardStatement *stmt, List *captured, HTAB *gone,
+						 List **trees);
+static bool move_all(GuardStatement *stmt, List *soft, List *trees,
+					 DropStmt *rest, List *captured, List *members,
+					 Oid trash_nsp);
+static bool named_in_drop(DropStmt *drop, Oid relid);
+static DropStmt *remaining_drop(DropStmt *drop, List *soft);
 static void record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
-							   const char *trash_name, List *renames);
+							   const char *trash_name, List *renames,
+							   const char *recreate);
 static Datum names_array(List *renames, bool to);
 
 /*
  * Called by the utility hook for DROP statements.  Returns the statement
- * that still has to run: pstmt itself when nothing is soft-dropped, a copy
- * naming only the tables dropped for real, or NULL when every table went to
- * the trash (qc then says DROP TABLE).
+ * that still has to run: pstmt itself when nothing is soft-dropped (or for
+ * DROP SCHEMA, whose schema and other contents still go), a copy naming
+ * only the tables dropped for real, or NULL when every table went to the
+ * trash (qc then says DROP TABLE).
  */
 PlannedStmt *
 trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
@@ -82,38 +101,39 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 	GuardCatalog catalog;
 	GuardStatement *stmt;
 	MemoryContext oldcxt;
-	List	   *soft = NIL;
-	List	   *remaining = NIL;
+	List	   *captured;
+	List	   *soft;
+	List	   *trees = NIL;
+	List	   *members = NIL;
+	List	   *dependents;
+	HTAB	   *gone;
+	DropStmt   *rest;
 	Oid			trash_nsp;
+	bool		moved;
 	ListCell   *lc;
-	PlannedStmt *result = pstmt;
+	ListCell   *tlc;
 
-	if (drop->removeType != OBJECT_TABLE || drop->concurrent)
+	if ((drop->removeType != OBJECT_TABLE && drop->removeType != OBJECT_SCHEMA) ||
+		drop->concurrent)
 		return pstmt;
 	if (!guard_catalog_lookup(&catalog) ||
 		!policy_has_action(&catalog, GUARD_ACTION_SOFT_DROP))
 		return pstmt;
-	trash_nsp = get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, true);
+	trash_nsp = catalog.trash_schema_oid;
 	if (!OidIsValid(trash_nsp))
 		return pstmt;
 	/* a dry run inside another command would feed its sql_drop list */
 	if (statement_depth() > 0)
 		return pstmt;
 
-	stmt = statement_push(drop, "DROP TABLE", &catalog);
-	pipeline_decide_only(stmt, (Node *) drop);
+	stmt = statement_push(drop, drop->removeType == OBJECT_SCHEMA
+						  ? "DROP SCHEMA" : "DROP TABLE", &catalog);
+	captured = trash_dry_run(stmt, drop);
 	oldcxt = MemoryContextSwitchTo(stmt->context);
-
-	foreach(lc, stmt->intents)
-	{
-		GuardIntent *intent = lfirst(lc);
-
-		if (intent->action == GUARD_ACTION_SOFT_DROP &&
-			soft_drop_eligible(stmt, intent->data_relid) &&
-			drop_would_succeed(intent->data_relid,
-							   drop->behavior == DROP_RESTRICT))
-			soft = lappend(soft, intent);
-	}
+	gone = trash_address_set(captured);
+	soft = choose_soft(stmt, captured, gone, &trees);
+	foreach(tlc, trees)
+		members = list_concat(members, lfirst(tlc));
 	if (soft == NIL)
 	{
 		MemoryContextSwitchTo(oldcxt);
@@ -121,7 +141,274 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 		return pstmt;
 	}
 
-	/* the others run as a real DROP, judged again by the event triggers */
+	/*
+	 * What depends on the kept tables is recorded while it still exists;
+	 * then the tables move, and what would now outlive the statement only
+	 * because its tables did is dropped -- unless that would take data no
+	 * rule keeps, in which case nothing is moved at all (the subtransaction
+	 * is rolled back) and the statement is judged as usual.
+	 */
+	dependents = trash_record_dependents(captured, gone, members);
+	/* a 1.0 recycle bin (extension not updated yet) cannot keep them */
+	if (dependents != NIL && !trash_bin_has_column(&catalog, "recreate"))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		statement_pop(stmt);
+		return pstmt;
+	}
+	rest = remaining_drop(drop, soft);
+	moved = move_all(stmt, soft, trees, rest, captured, members, trash_nsp);
+	if (!moved)
+	{
+		MemoryContextSwitchTo(oldcxt);
+		statement_pop(stmt);
+		return pstmt;
+	}
+
+	/* only the soft-dropped intents are this statement's to audit */
+	stmt->intents = soft;
+	pipeline_finish(stmt);
+	forboth(lc, soft, tlc, trees)
+	{
+		GuardIntent *intent = lfirst(lc);
+		int			recreated = 0;
+		char	   *recreate = trash_dependents_json(dependents, lfirst(tlc),
+													 &recreated);
+
+		record_trash_entry(stmt, intent, intent->trash_name,
+						   intent->trash_renames, recreate);
+		ereport(NOTICE,
+				(errmsg("table %s was moved to the recycle bin as %s.%s",
+						intent->object_identity, GUARD_TRASH_SCHEMA_NAME,
+						quote_identifier(intent->trash_name)),
+				 recreated > 0
+				 ? errdetail_plural("%d object that depended on it was dropped; restore() re-creates it.",
+									"%d objects that depended on it were dropped; restore() re-creates them.",
+									recreated, recreated)
+				 : 0,
+				 errhint("guarded_ddl.restore() brings it back; see guarded_ddl.trash.")));
+	}
+	MemoryContextSwitchTo(oldcxt);
+	statement_pop(stmt);
+	trash_apply_retention(&catalog);
+
+	if (drop->removeType == OBJECT_SCHEMA)
+		return pstmt;
+	if (rest == NULL)
+	{
+		if (qc)
+			SetQueryCompletion(qc, CMDTAG_DROP_TABLE, 0);
+		return NULL;
+	}
+	{
+		PlannedStmt *result = copyObject(pstmt);
+
+		result->utilityStmt = (Node *) rest;
+		return result;
+	}
+}
+
+/*
+ * Move every kept table (with its partitions and the sequences of its
+ * defaults) to the trash and drop what only depended on them, in a
+ * subtransaction: when that would take data no rule keeps, everything is
+ * rolled back and false returned.  The intents are decided soft_dropped.
+ */
+static bool
+move_all(GuardStatement *stmt, List *soft, List *trees, DropStmt *rest,
+		 List *captured, List *members, Oid trash_nsp)
+{
+	ResourceOwner oldowner = CurrentResourceOwner;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		dropped;
+	ListCell   *lc;
+	ListCell   *tlc;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	forboth(lc, soft, tlc, trees)
+	{
+		GuardIntent *intent = lfirst(lc);
+		List	   *tree = lfirst(tlc);
+		char	   *trash_name;
+
+		intent->trash_renames = trash_move_to_trash(intent->data_relid, tree,
+											  trash_nsp, &trash_name);
+		intent->trash_name = trash_name;
+		intent->decision = GUARD_SOFT_DROPPED;
+		intent->reason = psprintf("moved to %s.%s", GUARD_TRASH_SCHEMA_NAME,
+								  quote_identifier(trash_name));
+	}
+	dropped = trash_drop_orphans(stmt, rest, captured, members);
+	if (dropped)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return dropped;
+}
+
+/*
+ * Run the DROP in a subtransaction, rolled back, capturing every object it
+ * deletes (in deletion order: dependents first).  Its NOTICEs are not
+ * shown (the real statement shows them); its error, if any, is the real
+ * statement's and is raised as it is.
+ */
+List *
+trash_dry_run(GuardStatement *stmt, DropStmt *drop)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+	List	   *captured;
+
+	stmt->captured = NIL;
+	stmt->capturing = true;
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		(void) set_config_option("client_min_messages", "warning",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
+		if (drop->removeType == OBJECT_TABLE)
+			RemoveRelations(drop);
+		else
+			RemoveObjects(drop);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	stmt->capturing = false;
+	captured = stmt->captured;
+	stmt->captured = NIL;
+
+	if (edata != NULL)
+		ReThrowError(edata);
+	return captured;
+}
+
+/*
+ * The tables of the captured deletion a soft_drop rule keeps, each as a
+ * decided intent naming its root table; *trees gets, for each, the
+ * relations that move with it (the table, its partitions, the sequences of
+ * its defaults), all locked.
+ */
+static List *
+choose_soft(GuardStatement *stmt, List *captured, HTAB *gone, List **trees)
+{
+	List	   *candidates = NIL;
+	List	   *soft = NIL;
+	ListCell   *lc;
+
+	foreach(lc, captured)
+	{
+		ObjectAddress *object = lfirst(lc);
+		List	   *tree;
+		GuardIntent *intent;
+		ListCell   *tlc;
+
+		if (object->classId != RelationRelationId || object->objectSubId != 0)
+			continue;
+		tree = trash_table_members(stmt, object->objectId, gone);
+		if (tree == NIL || trash_uses_what_goes(gone, tree))
+			continue;
+
+		intent = guard_intent_new(GUARD_OP_DROP, "table");
+		ObjectAddressSet(intent->address, RelationRelationId, object->objectId);
+		intent->object_identity = getObjectIdentity(&intent->address, false);
+		intent->schema_name = get_namespace_name(get_rel_namespace(object->objectId));
+		intent->object_name = get_rel_name(object->objectId);
+		intent->data_bearing = true;
+		intent->data_relid = object->objectId;
+		intent->cascaded = !named_in_drop((DropStmt *) stmt->key, object->objectId);
+		/* what the dry run saw, summed over the partitions */
+		intent->holds_data = GUARD_DATA_NONE;
+		intent->row_estimate = 0;
+		foreach(tlc, tree)
+		{
+			GuardRelVerdict *verdict = assess_lookup_verdict(stmt, lfirst_oid(tlc));
+
+			if (get_rel_relkind(lfirst_oid(tlc)) == RELKIND_PARTITIONED_TABLE ||
+				get_rel_relkind(lfirst_oid(tlc)) == RELKIND_SEQUENCE)
+				continue;		/* no rows of its own */
+			if (verdict == NULL || verdict->holds_data == GUARD_DATA_UNKNOWN)
+				intent->holds_data = GUARD_DATA_UNKNOWN;
+			else if (verdict->holds_data == GUARD_DATA_PRESENT &&
+					 intent->holds_data == GUARD_DATA_NONE)
+				intent->holds_data = GUARD_DATA_PRESENT;
+			if (verdict == NULL || verdict->row_estimate < 0 || intent->row_estimate < 0)
+				intent->row_estimate = -1;
+			else
+				intent->row_estimate += verdict->row_estimate;
+		}
+		candidates = lappend(candidates, intent);
+	}
+	if (candidates == NIL)
+		return NIL;
+	pipeline_decide_intents(stmt, candidates);
+
+	foreach(lc, candidates)
+	{
+		GuardIntent *intent = lfirst(lc);
+		List	   *tree;
+		ListCell   *tlc;
+
+		if (intent->action != GUARD_ACTION_SOFT_DROP)
+			continue;
+		tree = trash_table_members(stmt, intent->data_relid, gone);
+		tree = list_concat(tree, trash_default_sequences(tree, gone));
+		foreach(tlc, tree)
+			LockRelationOid(lfirst_oid(tlc), AccessExclusiveLock);
+		soft = lappend(soft, intent);
+		*trees = lappend(*trees, tree);
+	}
+	/* the other candidates are dropped for real: the event triggers judge them */
+	stmt->intents = NIL;
+	return soft;
+}
+
+/* Whether a DROP TABLE names the table itself (not reached by CASCADE). */
+static bool
+named_in_drop(DropStmt *drop, Oid relid)
+{
+	ListCell   *lc;
+
+	if (drop->removeType != OBJECT_TABLE)
+		return false;
+	foreach(lc, drop->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+
+		if (RangeVarGetRelid(rv, NoLock, true) == relid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The DROP that still has to run once the soft-dropped tables are gone from
+ * their schema: DROP SCHEMA as it is (the schema and the rest of its
+ * contents); DROP TABLE naming only the other tables, or NULL when none is
+ * left.
+ */
+static DropStmt *
+remaining_drop(DropStmt *drop, List *soft)
+{
+	DropStmt   *rest;
+	ListCell   *lc;
+
+	if (drop->removeType == OBJECT_SCHEMA)
+		return drop;
+	rest = copyObject(drop);
+	rest->objects = NIL;
 	foreach(lc, drop->objects)
 	{
 		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
@@ -135,188 +422,9 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 				moved = true;
 		}
 		if (!moved)
-			remaining = lappend(remaining, lfirst(lc));
+			rest->objects = lappend(rest->objects, lfirst(lc));
 	}
-
-	foreach(lc, soft)
-	{
-		GuardIntent *intent = lfirst(lc);
-		char	   *trash_name;
-		List	   *renames;
-
-		renames = move_to_trash(intent->data_relid, trash_nsp, &trash_name);
-		intent->decision = GUARD_SOFT_DROPPED;
-		intent->reason = psprintf("moved to %s.%s",
-								  GUARD_TRASH_SCHEMA_NAME,
-								  quote_identifier(trash_name));
-		intent->trash_name = trash_name;
-		intent->trash_renames = renames;
-	}
-	/* only the soft-dropped intents are this statement's to audit */
-	stmt->intents = soft;
-	pipeline_finish(stmt);
-	foreach(lc, soft)
-	{
-		GuardIntent *intent = lfirst(lc);
-
-		record_trash_entry(stmt, intent, intent->trash_name,
-						   intent->trash_renames);
-		ereport(NOTICE,
-				(errmsg("table \"%s\" was moved to the recycle bin as %s.%s",
-						intent->object_identity, GUARD_TRASH_SCHEMA_NAME,
-						quote_identifier(intent->trash_name)),
-				 errhint("guarded_ddl.restore() brings it back; see guarded_ddl.trash.")));
-	}
-	MemoryContextSwitchTo(oldcxt);
-	statement_pop(stmt);
-	trash_apply_retention(&catalog);
-
-	if (remaining == NIL)
-	{
-		if (qc)
-			SetQueryCompletion(qc, CMDTAG_DROP_TABLE, 0);
-		return NULL;
-	}
-	else
-	{
-		DropStmt   *rest = copyObject(drop);
-
-		rest->objects = remaining;
-		result = copyObject(pstmt);
-		result->utilityStmt = (Node *) rest;
-	}
-	return result;
-}
-
-/*
- * A plain, permanent table that is no part of anything else.  Moving a
- * partition or an inheritance child would leave its rows visible through
- * the parent; a partitioned table would leave its partitions behind.
- */
-static bool
-soft_drop_eligible(const GuardStatement *stmt, Oid relid)
-{
-	HeapTuple	tuple;
-	Form_pg_class classform;
-	bool		eligible;
-
-	if (!OidIsValid(relid))
-		return false;
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	classform = (Form_pg_class) GETSTRUCT(tuple);
-	eligible = classform->relkind == RELKIND_RELATION &&
-		classform->relpersistence != RELPERSISTENCE_TEMP &&
-		!classform->relispartition &&
-		classform->relnamespace != stmt->catalog.schema_oid &&
-		classform->relnamespace != get_namespace_oid(GUARD_TRASH_SCHEMA_NAME, true);
-	ReleaseSysCache(tuple);
-
-	return eligible && !has_superclass(relid) &&
-		!OidIsValid(getExtensionOfObject(RelationRelationId, relid));
-}
-
-/*
- * Try the real DROP ... RESTRICT in a subtransaction and roll it back:
- * PostgreSQL itself says whether other objects depend on the table, with
- * its own message.  With rethrow that message becomes the statement's error
- * (RESTRICT kept); without, the table is dropped for real instead (CASCADE).
- */
-static bool
-drop_would_succeed(Oid relid, bool rethrow)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-	ObjectAddress object;
-
-	ObjectAddressSet(object, RelationRelationId, relid);
-	BeginInternalSubTransaction(NULL);
-	PG_TRY();
-	{
-		performDeletion(&object, DROP_RESTRICT, 0);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-	}
-	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcxt);
-	CurrentResourceOwner = oldowner;
-
-	if (edata != NULL && rethrow)
-		ReThrowError(edata);
-	return edata == NULL;
-}
-
-/*
- * Rename the table, its indexes and owned sequences to names unique in the
- * trash (suffix _gd<oid>), then move it there with everything it owns.
- * Internal calls: no event trigger sees the move, no privilege on the trash
- * schema is needed -- the caller's right to drop was checked by assess.
- * Returns the renames of indexes and sequences for restore().
- */
-static List *
-move_to_trash(Oid relid, Oid trash_nsp, char **trash_name)
-{
-	Relation	rel;
-	Oid			old_nsp;
-	List	   *parts = NIL;
-	List	   *renames = NIL;
-	ListCell   *lc;
-	ObjectAddresses *moved;
-
-	rel = relation_open(relid, NoLock);
-	old_nsp = RelationGetNamespace(rel);
-	parts = list_concat(RelationGetIndexList(rel), getOwnedSequences(relid));
-	relation_close(rel, NoLock);
-
-	foreach(lc, parts)
-	{
-		Oid			partid = lfirst_oid(lc);
-		TrashRename *rename = palloc(sizeof(TrashRename));
-
-		rename->from = get_rel_name(partid);
-		/* each part's own oid: two long names cut alike still differ */
-		rename->to = trash_unique_name(rename->from, partid);
-		RenameRelationInternal(partid, rename->to, true,
-							   get_rel_relkind(partid) == RELKIND_INDEX);
-		CommandCounterIncrement();
-		renames = lappend(renames, rename);
-	}
-
-	*trash_name = trash_unique_name(get_rel_name(relid), relid);
-	RenameRelationInternal(relid, *trash_name, true, false);
-	CommandCounterIncrement();
-
-	rel = relation_open(relid, NoLock);
-	moved = new_object_addresses();
-	AlterTableNamespaceInternal(rel, old_nsp, trash_nsp, moved);
-	free_object_addresses(moved);
-	relation_close(rel, NoLock);
-	CommandCounterIncrement();
-	return renames;
-}
-
-/*
- * name + "_gd<oid>", cut (on a character boundary) to fit NAMEDATALEN.  The
- * oid belongs to the object renamed, so the result is unique in the trash.
- */
-static char *
-trash_unique_name(const char *name, Oid relid)
-{
-	char		suffix[16];
-	int			room;
-	int			len;
-
-	snprintf(suffix, sizeof(suffix), "_gd%u", relid);
-	room = NAMEDATALEN - 1 - (int) strlen(suffix);
-	len = pg_mbcliplen(name, strlen(name), room);
-	return psprintf("%.*s%s", len, name, suffix);
+	return rest->objects == NIL ? NULL : rest;
 }
 
 /* A name[] of the old (to = false) or new names of the renamed parts. */
@@ -338,13 +446,14 @@ names_array(List *renames, bool to)
 /* One row of guarded_ddl.trash_bin, written as the extension owner. */
 static void
 record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
-				   const char *trash_name, List *renames)
+				   const char *trash_name, List *renames,
+				   const char *recreate)
 {
 	GuardOwnerContext saved;
-	Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID,
-	INT8OID, NAMEARRAYOID, NAMEARRAYOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID,
+	INT8OID, NAMEARRAYOID, NAMEARRAYOID, TEXTOID};
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	const char *dropped_by = GetUserNameFromId(GetUserId(), false);
 	int			ret;
 
@@ -360,17 +469,40 @@ record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
 		nulls[5] = 'n';
 	values[6] = names_array(renames, false);
 	values[7] = names_array(renames, true);
+	values[8] = recreate ? CStringGetTextDatum(recreate) : (Datum) 0;
+	nulls[8] = recreate ? ' ' : 'n';
 
 	guard_spi_connect_as_owner(&stmt->catalog, &saved);
-	ret = SPI_execute_with_args("INSERT INTO guarded_ddl.trash_bin"
-								" (original_schema, original_name, trash_name,"
-								"  row_estimate, dropped_by, audit_id,"
-								"  renamed_from, renamed_to)"
-								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-								8, argtypes, values, nulls, false, 0);
+	if (recreate != NULL)
+		ret = SPI_execute_with_args("INSERT INTO guarded_ddl.trash_bin"
+									" (original_schema, original_name, trash_name,"
+									"  row_estimate, dropped_by, audit_id,"
+									"  renamed_from, renamed_to, recreate)"
+									" VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+									"         $9::pg_catalog.jsonb)",
+									9, argtypes, values, nulls, false, 0);
+	else						/* also what a 1.0 recycle bin has */
+		ret = SPI_execute_with_args("INSERT INTO guarded_ddl.trash_bin"
+									" (original_schema, original_name, trash_name,"
+									"  row_estimate, dropped_by, audit_id,"
+									"  renamed_from, renamed_to)"
+									" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+									8, argtypes, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "guarded_ddl: could not record the trash entry: %s",
 			 SPI_result_code_string(ret));
 	guard_spi_finish_as_owner(&saved);
 }
 
+/*
+ * Whether guarded_ddl.trash_bin has the column: a library of version 1.1
+ * may run on a database whose extension is still at 1.0 until ALTER
+ * EXTENSION ... UPDATE; what needs a 1.1 column is then not kept.
+ */
+bool
+trash_bin_has_column(const GuardCatalog *catalog, const char *column)
+{
+	Oid			relid = get_relname_relid("trash_bin", catalog->schema_oid);
+
+	return OidIsValid(relid) && get_attnum(relid, column) != InvalidAttrNumber;
+}

@@ -74,6 +74,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	int			nrenames = 0;
 	bool		isnull;
 	bool		truncated;
+	char	   *recreate = NULL;
 	Oid			trash_nsp;
 	Oid			target_nsp;
 	Oid			relid;
@@ -102,7 +103,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	args[0] = Int64GetDatum(trash_id);
 	ret = SPI_execute_with_args("SELECT original_schema, original_name, trash_name,"
 								"       renamed_from, renamed_to, column_name, key_columns,"
-								"       operation"
+								"       operation, recreate::pg_catalog.text"
 								"  FROM guarded_ddl.trash_bin"
 								" WHERE id OPERATOR(pg_catalog.=) $1"
 								"   AND restored_at IS NULL AND purged_at IS NULL"
@@ -144,6 +145,7 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 				key = lappend(key, pstrdup(NameStr(*DatumGetName(keys[i]))));
 		}
 		truncated = strcmp(SPI_getvalue(tuple, desc, 8), "truncate") == 0;
+		recreate = SPI_getvalue(tuple, desc, 9);
 		MemoryContextSwitchTo(spicxt);
 	}
 	guard_spi_finish_as_owner(&saved);
@@ -182,6 +184,10 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, original_name);
 
 	target_nsp = get_namespace_oid(original_schema, true);
+	/* gone with DROP SCHEMA: the entry knows how to make it again */
+	if (!OidIsValid(target_nsp) &&
+		trash_recreate_schema(recreate, original_schema))
+		target_nsp = get_namespace_oid(original_schema, true);
 	if (!OidIsValid(target_nsp))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),
@@ -212,6 +218,18 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 	RenameRelationInternal(relid, target, false, false);
 	CommandCounterIncrement();
 
+	/* partitions and sequences of defaults moved on their own: back too */
+	for (int i = 0; i < nrenames && to_names; i++)
+	{
+		Oid			partid = get_relname_relid(NameStr(*DatumGetName(to_names[i])),
+											   trash_nsp);
+		char		relkind = OidIsValid(partid) ? get_rel_relkind(partid) : '\0';
+
+		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+			relkind == RELKIND_SEQUENCE)
+			trash_move_relation(partid, target_nsp);
+	}
+
 	/* indexes and sequences get their names back where those are free */
 	for (int i = 0; i < nrenames && from_names && to_names; i++)
 	{
@@ -231,6 +249,9 @@ guarded_ddl_restore(PG_FUNCTION_ARGS)
 							   get_rel_relkind(partid) == RELKIND_INDEX);
 		CommandCounterIncrement();
 	}
+
+	/* what DROP ... CASCADE took with it */
+	trash_recreate_dependents(recreate);
 
 	mark_restored(&catalog, trash_id,
 				  quote_qualified_identifier(original_schema, target));

@@ -90,7 +90,8 @@ trash_keep_truncated(GuardStatement *stmt)
 	ListCell   *lc;
 
 	if (!OidIsValid(trash_nsp) ||
-		!policy_has_action(&stmt->catalog, GUARD_ACTION_SOFT_DROP))
+		!policy_has_action(&stmt->catalog, GUARD_ACTION_SOFT_DROP) ||
+		!trash_bin_has_column(&stmt->catalog, "operation"))
 		return false;
 
 	foreach(lc, stmt->intents)
