@@ -79,6 +79,8 @@ extern void trash_move_relation(Oid relid, Oid nsp);
 extern HTAB *trash_address_set(List *captured);
 extern bool trash_address_in(HTAB *set, Oid classid, Oid objid, int32 subid);
 extern List *trash_relations_used(Oid classid, Oid objid);
+extern HeapTuple trash_catalog_row(Oid catalog, Oid index, AttrNumber oid_att,
+								   Oid objid, TupleDesc *desc);
 extern bool trash_drop_orphans(GuardStatement *stmt, DropStmt *rest,
 							   List *captured, List *members);
 

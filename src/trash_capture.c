@@ -201,30 +201,49 @@ object_relation(const ObjectAddress *object)
 	}
 }
 
-/* One oid column of the catalog row with this oid, or InvalidOid. */
-static Oid
-row_column(Oid catalog, Oid index, AttrNumber oid_att, Oid objid,
-		   AttrNumber att)
+/*
+ * A copy of the row with this oid of a catalog without a syscache on oids
+ * (found through its oid index), and the catalog's row type to read it
+ * with; NULL when there is none.
+ */
+HeapTuple
+trash_catalog_row(Oid catalog, Oid index, AttrNumber oid_att, Oid objid,
+				  TupleDesc *desc)
 {
 	Relation	rel = table_open(catalog, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
-	Oid			result = InvalidOid;
 
 	ScanKeyInit(&key, oid_att, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(objid));
 	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		tuple = heap_copytuple(tuple);
+	*desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return tuple;
+}
+
+/* One oid column of the catalog row with this oid, or InvalidOid. */
+static Oid
+row_column(Oid catalog, Oid index, AttrNumber oid_att, Oid objid,
+		   AttrNumber att)
+{
+	TupleDesc	desc;
+	HeapTuple	tuple = trash_catalog_row(catalog, index, oid_att, objid, &desc);
+	Oid			result = InvalidOid;
+
+	if (tuple != NULL)
 	{
 		bool		isnull;
-		Datum		value = heap_getattr(tuple, att, RelationGetDescr(rel), &isnull);
+		Datum		value = heap_getattr(tuple, att, desc, &isnull);
 
 		if (!isnull)
 			result = DatumGetObjectId(value);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	return result;
 }
 

@@ -296,16 +296,12 @@ foreign_key_dependent(Oid conoid, List *members, HTAB *gone)
 static TrashDependent *
 policy_dependent(Oid policyoid, List *members, HTAB *gone)
 {
-	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	TupleDesc	desc;
+	HeapTuple	tuple = trash_catalog_row(PolicyRelationId, PolicyOidIndexId,
+										  Anum_pg_policy_oid, policyoid, &desc);
 	TrashDependent *dependent = NULL;
 
-	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(policyoid));
-	scan = systable_beginscan(rel, PolicyOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	if (tuple != NULL)
 	{
 		Form_pg_policy policy = (Form_pg_policy) GETSTRUCT(tuple);
 		List	   *needs = needs_of(trash_relations_used(PolicyRelationId, policyoid),
@@ -318,9 +314,9 @@ policy_dependent(Oid policyoid, List *members, HTAB *gone)
 			const char *command;
 			bool		isnull;
 			Datum		roles = heap_getattr(tuple, Anum_pg_policy_polroles,
-											 RelationGetDescr(rel), &isnull);
+											 desc, &isnull);
 			Datum		qual = heap_getattr(tuple, Anum_pg_policy_polqual,
-											RelationGetDescr(rel), &isnull);
+											desc, &isnull);
 			Datum	   *role_oids;
 			int			nroles;
 
@@ -368,7 +364,7 @@ policy_dependent(Oid policyoid, List *members, HTAB *gone)
 								 TextDatumGetCString(DirectFunctionCall2(pg_get_expr, qual,
 																		 ObjectIdGetDatum(policy->polrelid))));
 			qual = heap_getattr(tuple, Anum_pg_policy_polwithcheck,
-								RelationGetDescr(rel), &isnull);
+								desc, &isnull);
 			if (!isnull)
 				appendStringInfo(&sql, " WITH CHECK (%s)",
 								 TextDatumGetCString(DirectFunctionCall2(pg_get_expr, qual,
@@ -376,8 +372,6 @@ policy_dependent(Oid policyoid, List *members, HTAB *gone)
 			dependent->sql = sql.data;
 		}
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	return dependent;
 }
 
@@ -389,16 +383,12 @@ policy_dependent(Oid policyoid, List *members, HTAB *gone)
 static List *
 trigger_dependents(Oid trigoid, List *members, HTAB *gone, List *recorded)
 {
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	TupleDesc	desc;
+	HeapTuple	tuple = trash_catalog_row(TriggerRelationId, TriggerOidIndexId,
+										  Anum_pg_trigger_oid, trigoid, &desc);
 	List	   *result = NIL;
 
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(trigoid));
-	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	if (tuple != NULL)
 	{
 		Form_pg_trigger trigger = (Form_pg_trigger) GETSTRUCT(tuple);
 
@@ -436,8 +426,6 @@ trigger_dependents(Oid trigoid, List *members, HTAB *gone, List *recorded)
 			result = lappend(result, dependent);
 		}
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	return result;
 }
 
