@@ -25,7 +25,9 @@
 --   * DROP TABLE ... CASCADE by the table's owner moves the table; when the
 --     owner restores it, what it owned comes back, what a role it does not
 --     belong to owned is not built by it (NOTICE with the statement);
---   * hostile identifiers (quotes, spaces, unicode, 63-byte names) work.
+--   * hostile identifiers (quotes, spaces, unicode, 63-byte names) work;
+--   * purge_trash() drops what went together for real (foreign keys between
+--     kept tables, partitions, a sequence taken along), leaving nothing.
 --
 -- Expects a database without guarded_ddl; drops it again at the end.
 --
@@ -243,6 +245,18 @@ SELECT guarded_ddl.restore(id) FROM guarded_ddl.trash ORDER BY original_name;
 SELECT * FROM public."vü ""q""";
 SELECT count(*) FROM "Shop ""Ü"" 2".t234567890123456789012345678901234567890123456789012345678901ü;
 
+-- purge_trash() drops for real what went together: tables that keep a
+-- foreign key to each other, a partitioned table with its partitions, the
+-- sequence a default took along; nothing is left in the bin.
+SET client_min_messages = warning;
+DROP SCHEMA shop CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS entries, sum(row_estimate) AS rows FROM guarded_ddl.trash
+ WHERE original_schema = 'shop';
+SELECT guarded_ddl.purge_trash('0 seconds') AS purged;
+SELECT count(*) AS left_in_bin FROM pg_class
+ WHERE relnamespace = 'guarded_ddl_trash'::regnamespace;
+
 -- Every soft drop is audited.
 SELECT decision, operation, count(*) FROM guarded_ddl.audit
  WHERE id > :mark AND decision IN ('soft_dropped', 'denied')
@@ -253,7 +267,7 @@ SET client_min_messages = warning;
 BEGIN;
 SELECT guarded_ddl.override('test cleanup');
 DELETE FROM guarded_ddl.policy;
-DROP SCHEMA shop CASCADE;
+DROP SCHEMA IF EXISTS shop CASCADE;
 DROP SCHEMA typed CASCADE;
 DROP SCHEMA "Shop ""Ü"" 2" CASCADE;
 DROP VIEW IF EXISTS public."vü ""q""";

@@ -48,6 +48,8 @@ static void mark_restored(GuardCatalog *catalog, int64 trash_id,
 						  const char *restored_as);
 static int64 purge_entries(GuardCatalog *catalog, void *key, const char *tag,
 						   List *ids, List *names, GuardDecision decision);
+static void drop_moved_sequences(GuardCatalog *catalog, int64 trash_id,
+								 Oid trash_nsp);
 
 /*
  * guarded_ddl.restore(trash_id, new_name): move a soft-dropped table back,
@@ -394,8 +396,16 @@ purge_entries(GuardCatalog *catalog, void *key, const char *tag,
 						   (long long) *(int64 *) lfirst(lc));
 			stmt->intents = lappend(stmt->intents, intent);
 			audit_prepare_statement(stmt);
-			performDeletion(&intent->address, DROP_RESTRICT, 0);
+
+			/*
+			 * CASCADE: tables that went to the bin together keep their
+			 * foreign keys to each other; the sequences of defaults that
+			 * moved with the table go with it.
+			 */
+			performDeletion(&intent->address, DROP_CASCADE,
+							PERFORM_DELETION_QUIETLY);
 			CommandCounterIncrement();
+			drop_moved_sequences(catalog, *(int64 *) lfirst(lc), trash_nsp);
 			purged++;
 		}
 		MemoryContextSwitchTo(oldcxt);
@@ -417,6 +427,48 @@ purge_entries(GuardCatalog *catalog, void *key, const char *tag,
 	}
 	guard_spi_finish_as_owner(&saved);
 	return purged;
+}
+
+/*
+ * The sequences an entry's table took along (renamed_to) that are still in
+ * the bin once the table is gone: those no table owned.
+ */
+static void
+drop_moved_sequences(GuardCatalog *catalog, int64 trash_id, Oid trash_nsp)
+{
+	GuardOwnerContext saved;
+	Oid			types[1] = {INT8OID};
+	Datum		vals[1];
+	List	   *names = NIL;
+	ListCell   *lc;
+	MemoryContext callcxt = CurrentMemoryContext;
+
+	vals[0] = Int64GetDatum(trash_id);
+	guard_spi_connect_as_owner(catalog, &saved);
+	if (SPI_execute_with_args("SELECT pg_catalog.unnest(renamed_to)::pg_catalog.text"
+							  "  FROM guarded_ddl.trash_bin WHERE id OPERATOR(pg_catalog.=) $1",
+							  1, types, vals, NULL, true, 0) == SPI_OK_SELECT)
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
+
+		for (uint64 i = 0; i < SPI_processed; i++)
+			names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i],
+												SPI_tuptable->tupdesc, 1));
+		MemoryContextSwitchTo(spicxt);
+	}
+	guard_spi_finish_as_owner(&saved);
+
+	foreach(lc, names)
+	{
+		Oid			relid = get_relname_relid(lfirst(lc), trash_nsp);
+		ObjectAddress address;
+
+		if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_SEQUENCE)
+			continue;
+		ObjectAddressSet(address, RelationRelationId, relid);
+		performDeletion(&address, DROP_RESTRICT, PERFORM_DELETION_QUIETLY);
+		CommandCounterIncrement();
+	}
 }
 
 /*
