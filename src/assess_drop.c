@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -42,6 +44,7 @@
 #include "assess.h"
 #include "probe.h"
 
+static bool main_fork_empty(Form_pg_class classform);
 static void assess_relations_where(GuardStatement *stmt, AttrNumber attno,
 								   Oid value);
 static void assess_extension_members(GuardStatement *stmt, Oid extoid);
@@ -260,6 +263,7 @@ assess_dropped_relation(GuardStatement *stmt, Oid relid)
 	Form_pg_class classform;
 	char		relkind;
 	bool		skip;
+	bool		empty;
 	GuardDataVerdict verdict;
 	int64		rows;
 
@@ -274,14 +278,44 @@ assess_dropped_relation(GuardStatement *stmt, Oid relid)
 		classform->relnamespace == stmt->catalog.schema_oid ||
 		(relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW &&
 		 relkind != RELKIND_SEQUENCE && relkind != RELKIND_PARTITIONED_TABLE);
+	empty = !skip && main_fork_empty(classform);
 	ReleaseSysCache(tuple);
 	if (skip)
 		return;
+	if (empty)
+	{
+		assess_record_verdict(stmt, relid, GUARD_DATA_NONE, 0);
+		return;
+	}
 
 	verdict = probe_relation(relid, true, &rows);
 	assess_record_verdict(stmt, relid, verdict, rows);
 	if (relkind == RELKIND_SEQUENCE)
 		note_sequence_owner(stmt, relid);
+}
+
+/*
+ * Whether a plain table or materialized view has no block at all, told by
+ * the size of its main fork's file: one stat() instead of opening the
+ * relation, its file and seeking to its end for each of the thousands of
+ * empty tables a DROP SCHEMA may take.  A block exists on disk (at least
+ * as allocated space) before any row is put in it, so size 0 means no
+ * row; anything else -- or no file where one is expected -- goes to the
+ * full probe.
+ */
+static bool
+main_fork_empty(Form_pg_class classform)
+{
+	struct stat st;
+
+	if ((classform->relkind != RELKIND_RELATION &&
+		 classform->relkind != RELKIND_MATVIEW) ||
+		classform->relpersistence != RELPERSISTENCE_PERMANENT ||
+		classform->relisshared || !OidIsValid(classform->relfilenode))
+		return false;
+	return stat(gd_main_fork_path(classform->reltablespace,
+								  classform->relfilenode), &st) == 0 &&
+		st.st_size == 0;
 }
 
 /*

@@ -132,4 +132,41 @@ gd_not_null_constraint_oid(Oid relid, AttrNumber attnum)
 					 (frozen_xid), (cutoff_multi), (persistence))
 #endif
 
+/*
+ * The path of a permanent relation's main fork, relative to the data
+ * directory: PG 16 renamed RelFileNode to RelFileLocator, PG 18 made
+ * relpathperm() return a struct.  tablespace 0 is the database's default.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "storage/relfilelocator.h"
+#else
+#include "storage/relfilenode.h"
+#endif
+#include "common/relpath.h"
+#include "miscadmin.h"
+
+static inline char *
+gd_main_fork_path(Oid tablespace, Oid relfilenumber)
+{
+#if PG_VERSION_NUM >= 160000
+	RelFileLocator locator;
+
+	locator.spcOid = OidIsValid(tablespace) ? tablespace : MyDatabaseTableSpace;
+	locator.dbOid = MyDatabaseId;
+	locator.relNumber = relfilenumber;
+#if PG_VERSION_NUM >= 180000
+	return pstrdup(relpathperm(locator, MAIN_FORKNUM).str);
+#else
+	return relpathperm(locator, MAIN_FORKNUM);
+#endif
+#else
+	RelFileNode node;
+
+	node.spcNode = OidIsValid(tablespace) ? tablespace : MyDatabaseTableSpace;
+	node.dbNode = MyDatabaseId;
+	node.relNode = relfilenumber;
+	return relpathperm(node, MAIN_FORKNUM);
+#endif
+}
+
 #endif							/* GUARDED_DDL_COMPAT_H */
