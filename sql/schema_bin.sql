@@ -219,8 +219,11 @@ SELECT to_regclass('shop.customers') AS customers, to_regclass('shop.order_view'
        to_regclass('public.customer_count') AS customer_count,
        (SELECT count(*) FROM pg_constraint
          WHERE conname IN ('orders_customer_fkey', 'notes_customer')) AS foreign_keys;
+-- (terse: the hints carry each statement, deparsed as each major does)
 SET ROLE regress_gd_shop_owner;
+\set VERBOSITY terse
 SELECT guarded_ddl.restore(id) FROM guarded_ddl.trash WHERE original_name = 'customers';
+\set VERBOSITY default
 RESET ROLE;
 SELECT to_regclass('shop.order_view') AS order_view,
        to_regclass('public.customer_count') AS customer_count,

@@ -78,7 +78,7 @@ static List *trigger_dependents(Oid trigoid, List *members, HTAB *gone,
 								List *recorded);
 static TrashDependent *function_dependent(Oid procoid, Oid relid);
 static char *acl_grants(HeapTuple tuple, int cacheid, AttrNumber attnum,
-						const char *keyword, const char *name);
+						const char *keyword, const char *name, Oid owner);
 static char *role_name(Oid roleid);
 static Oid	rel_owner(Oid relid);
 
@@ -119,7 +119,8 @@ trash_record_dependents(List *captured, HTAB *gone, List *members)
 									  quote_identifier(dependent->schema),
 									  quote_identifier(dependent->owner),
 									  acl_grants(tuple, NAMESPACEOID, Anum_pg_namespace_nspacl,
-												 "SCHEMA", quote_identifier(dependent->schema)));
+												 "SCHEMA", quote_identifier(dependent->schema),
+												 ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner));
 			ReleaseSysCache(tuple);
 			/* every entry of the statement may need its schema back */
 			dependent->needs = list_copy(members);
@@ -228,7 +229,8 @@ view_dependent(Oid relid)
 		appendStringInfoChar(&sql, ')');
 	}
 	grants = acl_grants(tuple, RELOID, Anum_pg_class_relacl, "TABLE",
-						quote_qualified_identifier(dependent->schema, dependent->table));
+						quote_qualified_identifier(dependent->schema, dependent->table),
+						classform->relowner);
 	ReleaseSysCache(tuple);
 
 	query = TextDatumGetCString(DirectFunctionCall1(pg_get_viewdef,
@@ -448,24 +450,26 @@ function_dependent(Oid procoid, Oid relid)
 																	  ObjectIdGetDatum(procoid))),
 							  signature, quote_identifier(dependent->owner),
 							  acl_grants(tuple, PROCOID, Anum_pg_proc_proacl,
-										 "FUNCTION", signature));
+										 "FUNCTION", signature,
+										 ((Form_pg_proc) GETSTRUCT(tuple))->proowner));
 	ReleaseSysCache(tuple);
 	dependent->needs = list_make1_oid(relid);
 	return dependent;
 }
 
 /*
- * The rights an object's ACL gave, as "; REVOKE ...; GRANT ..." statements
- * to append to its CREATE (nothing for the default rights, which come with
- * the new object).  Written with the caller's grants, as pg_dump does.
+ * The rights an object's ACL gave others, as "; REVOKE ...; GRANT ..."
+ * statements to append to its CREATE (nothing for the default rights,
+ * which come with the new object; the owner's own rights come with
+ * ownership).  Granted by whoever restores, as pg_dump's are.
  */
 static char *
 acl_grants(HeapTuple tuple, int cacheid, AttrNumber attnum,
-		   const char *keyword, const char *name)
+		   const char *keyword, const char *name, Oid owner)
 {
 	MemoryContext callcxt = CurrentMemoryContext;
-	Oid			argtypes[3] = {ACLITEMARRAYOID, TEXTOID, TEXTOID};
-	Datum		args[3];
+	Oid			argtypes[4] = {ACLITEMARRAYOID, TEXTOID, TEXTOID, OIDOID};
+	Datum		args[4];
 	bool		isnull;
 	char	   *grants;
 
@@ -474,6 +478,7 @@ acl_grants(HeapTuple tuple, int cacheid, AttrNumber attnum,
 		return "";
 	args[1] = CStringGetTextDatum(keyword);
 	args[2] = CStringGetTextDatum(name);
+	args[3] = ObjectIdGetDatum(owner);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "guarded_ddl: SPI_connect failed");
 	if (SPI_execute_with_args("SELECT pg_catalog.format('; REVOKE ALL ON %s %s FROM PUBLIC', $2, $3)"
@@ -486,8 +491,9 @@ acl_grants(HeapTuple tuple, int cacheid, AttrNumber attnum,
 							  "        ''), '')"
 							  "  FROM pg_catalog.aclexplode($1) AS a"
 							  "  LEFT JOIN pg_catalog.pg_roles AS r"
-							  "    ON r.oid OPERATOR(pg_catalog.=) a.grantee",
-							  3, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+							  "    ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+							  " WHERE a.grantee OPERATOR(pg_catalog.<>) $4",
+							  4, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "guarded_ddl: could not read the rights on %s", name);
 	grants = MemoryContextStrdup(callcxt,
 								 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
