@@ -247,15 +247,18 @@ row_column(Oid catalog, Oid index, AttrNumber oid_att, Oid objid,
 	return result;
 }
 
-/* The relations an object depends on (pg_depend), whatever the kind. */
+/*
+ * What an object depends on: its pg_depend rows (whole objects and
+ * columns alike), as palloc'd FormData_pg_depend copies.
+ */
 List *
-trash_relations_used(Oid classid, Oid objid)
+trash_dependencies(Oid classid, Oid objid)
 {
 	Relation	depend = table_open(DependRelationId, AccessShareLock);
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tuple;
-	List	   *used = NIL;
+	List	   *rows = NIL;
 
 	ScanKeyInit(&keys[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(classid));
@@ -263,13 +266,26 @@ trash_relations_used(Oid classid, Oid objid)
 				F_OIDEQ, ObjectIdGetDatum(objid));
 	scan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		rows = lappend(rows, memcpy(palloc(sizeof(FormData_pg_depend)),
+									GETSTRUCT(tuple), sizeof(FormData_pg_depend)));
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return rows;
+}
+
+/* The relations an object depends on, whatever the kind. */
+List *
+trash_relations_used(Oid classid, Oid objid)
+{
+	List	   *used = NIL;
+	ListCell   *lc;
+
+	foreach(lc, trash_dependencies(classid, objid))
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		Form_pg_depend dep = lfirst(lc);
 
 		if (dep->refclassid == RelationRelationId && dep->refobjid != objid)
 			used = list_append_unique_oid(used, dep->refobjid);
 	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
 	return used;
 }

@@ -98,24 +98,15 @@ trash_table_members(const GuardStatement *stmt, Oid relid, HTAB *gone)
 bool
 trash_uses_what_goes(HTAB *gone, List *members)
 {
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	bool		uses = false;
 	ListCell   *lc;
 
 	foreach(lc, members)
 	{
-		ScanKeyData keys[2];
-		SysScanDesc scan;
-		HeapTuple	tuple;
+		ListCell   *dlc;
 
-		ScanKeyInit(&keys[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-		ScanKeyInit(&keys[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
-		scan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, keys);
-		while (!uses && HeapTupleIsValid(tuple = systable_getnext(scan)))
+		foreach(dlc, trash_dependencies(RelationRelationId, lfirst_oid(lc)))
 		{
-			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+			Form_pg_depend dep = lfirst(dlc);
 
 			/* its schema: the table moves out of it */
 			if (dep->deptype != DEPENDENCY_NORMAL ||
@@ -125,14 +116,10 @@ trash_uses_what_goes(HTAB *gone, List *members)
 				list_member_oid(members, dep->refobjid))
 				continue;
 			if (trash_address_in(gone, dep->refclassid, dep->refobjid, 0))
-				uses = true;
+				return true;
 		}
-		systable_endscan(scan);
-		if (uses)
-			break;
 	}
-	table_close(depend, AccessShareLock);
-	return uses;
+	return false;
 }
 
 /*
@@ -144,7 +131,6 @@ List *
 trash_default_sequences(List *tree, HTAB *gone)
 {
 	Relation	attrdef = table_open(AttrDefaultRelationId, AccessShareLock);
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
 	List	   *sequences = NIL;
 	ListCell   *lc;
 
@@ -162,18 +148,11 @@ trash_default_sequences(List *tree, HTAB *gone)
 		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 		{
 			Oid			defoid = ((Form_pg_attrdef) GETSTRUCT(tuple))->oid;
-			ScanKeyData keys[2];
-			SysScanDesc depscan;
-			HeapTuple	deptuple;
+			ListCell   *dlc;
 
-			ScanKeyInit(&keys[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-						F_OIDEQ, ObjectIdGetDatum(AttrDefaultRelationId));
-			ScanKeyInit(&keys[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-						F_OIDEQ, ObjectIdGetDatum(defoid));
-			depscan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, keys);
-			while (HeapTupleIsValid(deptuple = systable_getnext(depscan)))
+			foreach(dlc, trash_dependencies(AttrDefaultRelationId, defoid))
 			{
-				Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(deptuple);
+				Form_pg_depend dep = lfirst(dlc);
 				Oid			owner;
 				int32		column;
 
@@ -185,11 +164,9 @@ trash_default_sequences(List *tree, HTAB *gone)
 					continue;
 				sequences = list_append_unique_oid(sequences, dep->refobjid);
 			}
-			systable_endscan(depscan);
 		}
 		systable_endscan(scan);
 	}
-	table_close(depend, AccessShareLock);
 	table_close(attrdef, AccessShareLock);
 	return sequences;
 }
