@@ -979,26 +979,27 @@ f3() {
 	if [[ -n "${1:-}" ]]; then printf '%.3f' "$1"; else printf '?'; fi
 }
 
+# per_round_pair OP AKEY BKEY: one value per round that has both, a OP b
+# with OP / (ratio) or - (difference).
+per_round_pair() {
+	local r a b
+	for ((r = 1; r <= ROUNDS; r++)); do
+		a="$(round_value "$2" "${r}")"
+		b="$(round_value "$3" "${r}")"
+		[[ -n "${a}" && -n "${b}" ]] || continue
+		awk -v a="${a}" -v b="${b}" -v op="$1" \
+			'BEGIN { printf "%.4f\n", op == "/" ? a / b : a - b }'
+	done
+}
+
 # per_round_ratios NUMKEY DENKEY: one ratio per round that has both.
 per_round_ratios() {
-	local r num den
-	for ((r = 1; r <= ROUNDS; r++)); do
-		num="$(round_value "$1" "${r}")"
-		den="$(round_value "$2" "${r}")"
-		[[ -n "${num}" && -n "${den}" ]] || continue
-		awk -v n="${num}" -v d="${den}" 'BEGIN { printf "%.4f\n", n / d }'
-	done
+	per_round_pair / "$1" "$2"
 }
 
 # per_round_diffs NUMKEY SUBKEY: one difference per round that has both.
 per_round_diffs() {
-	local r a b
-	for ((r = 1; r <= ROUNDS; r++)); do
-		a="$(round_value "$1" "${r}")"
-		b="$(round_value "$2" "${r}")"
-		[[ -n "${a}" && -n "${b}" ]] || continue
-		awk -v a="${a}" -v b="${b}" 'BEGIN { printf "%.4f\n", a - b }'
-	done
+	per_round_pair - "$1" "$2"
 }
 
 # per_round_medians KEY: the median of each round (for many values per round).
