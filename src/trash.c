@@ -80,6 +80,8 @@ static List *choose_soft(GuardStatement *stmt, List *captured, HTAB *gone,
 static bool move_all(GuardStatement *stmt, List *soft, List *trees,
 					 DropStmt *rest, List *captured, List *members,
 					 Oid trash_nsp);
+static GuardIntent *table_drop_intent(Oid relid);
+static bool named_tables_may_be_kept(GuardStatement *stmt, DropStmt *drop);
 static bool named_in_drop(DropStmt *drop, Oid relid);
 static DropStmt *remaining_drop(DropStmt *drop, List *soft);
 static void record_trash_entry(GuardStatement *stmt, GuardIntent *intent,
@@ -128,6 +130,14 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 
 	stmt = statement_push(drop, drop->removeType == OBJECT_SCHEMA
 						  ? "DROP SCHEMA" : "DROP TABLE", &catalog);
+	oldcxt = MemoryContextSwitchTo(stmt->context);
+	if (drop->removeType == OBJECT_TABLE && !named_tables_may_be_kept(stmt, drop))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		statement_pop(stmt);
+		return pstmt;
+	}
+	MemoryContextSwitchTo(oldcxt);
 	captured = trash_dry_run(stmt, drop);
 	oldcxt = MemoryContextSwitchTo(stmt->context);
 	gone = trash_address_set(captured);
@@ -321,13 +331,7 @@ choose_soft(GuardStatement *stmt, List *captured, HTAB *gone, List **trees)
 		if (tree == NIL || trash_uses_what_goes(gone, tree))
 			continue;
 
-		intent = guard_intent_new(GUARD_OP_DROP, "table");
-		ObjectAddressSet(intent->address, RelationRelationId, object->objectId);
-		intent->object_identity = getObjectIdentity(&intent->address, false);
-		intent->schema_name = get_namespace_name(get_rel_namespace(object->objectId));
-		intent->object_name = get_rel_name(object->objectId);
-		intent->data_bearing = true;
-		intent->data_relid = object->objectId;
+		intent = table_drop_intent(object->objectId);
 		intent->cascaded = !named_in_drop((DropStmt *) stmt->key, object->objectId);
 		/* what the dry run saw, summed over the partitions */
 		intent->holds_data = GUARD_DATA_NONE;
@@ -373,6 +377,51 @@ choose_soft(GuardStatement *stmt, List *captured, HTAB *gone, List **trees)
 	/* the other candidates are dropped for real: the event triggers judge them */
 	stmt->intents = NIL;
 	return soft;
+}
+
+/* The drop intent of a table, to be decided (holds_data still unknown). */
+static GuardIntent *
+table_drop_intent(Oid relid)
+{
+	GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, "table");
+
+	ObjectAddressSet(intent->address, RelationRelationId, relid);
+	intent->object_identity = getObjectIdentity(&intent->address, false);
+	intent->schema_name = get_namespace_name(get_rel_namespace(relid));
+	intent->object_name = get_rel_name(relid);
+	intent->data_bearing = true;
+	intent->data_relid = relid;
+	return intent;
+}
+
+/*
+ * DROP TABLE can only keep the tables it names (a partition comes with its
+ * root, an inheritance child is never kept): when no rule decides
+ * soft_drop for any of them, the dry run is not worth running.  Unlocked
+ * look-ups: a wrong "no" only means the statement is judged as usual.
+ */
+static bool
+named_tables_may_be_kept(GuardStatement *stmt, DropStmt *drop)
+{
+	List	   *named = NIL;
+	bool		any = false;
+	ListCell   *lc;
+
+	foreach(lc, drop->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (OidIsValid(relid))
+			named = lappend(named, table_drop_intent(relid));
+	}
+	if (named == NIL)
+		return false;
+	pipeline_decide_intents(stmt, named);
+	foreach(lc, named)
+		any |= ((GuardIntent *) lfirst(lc))->action == GUARD_ACTION_SOFT_DROP;
+	stmt->intents = NIL;
+	return any;
 }
 
 /* Whether a DROP TABLE names the table itself (not reached by CASCADE). */

@@ -74,6 +74,7 @@ extern List *trash_default_sequences(List *tree, HTAB *gone);
 extern List *trash_move_to_trash(Oid relid, List *extra, Oid trash_nsp,
 								 char **trash_name);
 extern void trash_move_relation(Oid relid, Oid nsp);
+extern char *trash_free_name(const char *base, const char *tag, Oid trash_nsp);
 
 /* trash_capture.c: what the dry run deleted */
 extern HTAB *trash_address_set(List *captured);

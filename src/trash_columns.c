@@ -63,8 +63,6 @@
 
 static bool column_table_eligible(const GuardCatalog *catalog, Oid relid);
 static List *column_key(Relation rel, AttrNumber attnum);
-static char *column_trash_name(const char *table, const char *column,
-							   Oid trash_nsp);
 static bool keep_column(const GuardCatalog *catalog, GuardIntent *intent,
 						Oid trash_nsp);
 
@@ -195,30 +193,6 @@ column_key(Relation rel, AttrNumber attnum)
 }
 
 /*
- * "<table>_<column>_gd", cut on a character boundary, with a number that
- * makes it unique in the trash schema.
- */
-static char *
-column_trash_name(const char *table, const char *column, Oid trash_nsp)
-{
-	char	   *base = psprintf("%s_%s", table, column);
-
-	for (int n = 1;; n++)
-	{
-		char		suffix[24];
-		int			len;
-		char	   *name;
-
-		snprintf(suffix, sizeof(suffix), "_gd%d", n);
-		len = pg_mbcliplen(base, strlen(base),
-						   NAMEDATALEN - 1 - (int) strlen(suffix));
-		name = psprintf("%.*s%s", len, base, suffix);
-		if (!OidIsValid(get_relname_relid(name, trash_nsp)))
-			return name;
-	}
-}
-
-/*
  * Copy key and column into a new relation of the trash (as the extension
  * owner: the caller has no right on the trash schema, and row security must
  * not hide rows from the copy), give it to the table's owner, record the
@@ -256,7 +230,8 @@ keep_column(const GuardCatalog *catalog, GuardIntent *intent, Oid trash_nsp)
 	if (key == NIL)
 		return false;
 
-	trash_name = column_trash_name(table, intent->column_name, trash_nsp);
+	trash_name = trash_free_name(psprintf("%s_%s", table, intent->column_name),
+								 "", trash_nsp);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE TABLE %s.%s AS SELECT ",
 					 quote_identifier(GUARD_TRASH_SCHEMA_NAME),

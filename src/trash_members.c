@@ -263,3 +263,27 @@ trash_unique_name(const char *name, Oid relid)
 	len = pg_mbcliplen(name, strlen(name), room);
 	return psprintf("%.*s%s", len, name, suffix);
 }
+
+/*
+ * "<base>_gd<tag><n>", cut on a character boundary to fit NAMEDATALEN, with
+ * the smallest n free in the trash schema: names of the relations that
+ * keep a column's values (tag "") or a TRUNCATE's rows (tag "t").  A
+ * dropped table's name ends in "_gd<its oid>" instead (trash_unique_name).
+ */
+char *
+trash_free_name(const char *base, const char *tag, Oid trash_nsp)
+{
+	for (int n = 1;; n++)
+	{
+		char		suffix[32];
+		int			len;
+		char	   *name;
+
+		snprintf(suffix, sizeof(suffix), "_gd%s%d", tag, n);
+		len = pg_mbcliplen(base, strlen(base),
+						   NAMEDATALEN - 1 - (int) strlen(suffix));
+		name = psprintf("%.*s%s", len, base, suffix);
+		if (!OidIsValid(get_relname_relid(name, trash_nsp)))
+			return name;
+	}
+}

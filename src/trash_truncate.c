@@ -64,7 +64,6 @@
 static List *storage_members(const GuardStatement *stmt,
 							 const GuardIntent *intent);
 static char *keep_storage(Oid relid, Oid trash_nsp, Oid *bin_relid);
-static char *truncated_name(const char *table, Oid trash_nsp);
 static void exchange_storage(Oid relid, Oid bin_relid);
 static void name_toast(Oid toast_relid, Oid owner_relid, bool interim);
 static void record_truncate_entry(const GuardCatalog *catalog, Oid relid,
@@ -214,32 +213,9 @@ keep_storage(Oid relid, Oid trash_nsp, Oid *bin_relid)
 							   AccessExclusiveLock);
 	exchange_storage(relid, *bin_relid);
 
-	trash_name = truncated_name(relname, trash_nsp);
+	trash_name = trash_free_name(relname, "t", trash_nsp);
 	move_into(*bin_relid, trash_nsp, trash_name);
 	return trash_name;
-}
-
-/*
- * "<table>_gdt<n>", cut on a character boundary, with the smallest n free
- * in the trash schema ("t" for truncated: a dropped table's name ends in
- * "_gd<its oid>", a column's in "_gd<n>").
- */
-static char *
-truncated_name(const char *table, Oid trash_nsp)
-{
-	for (int n = 1;; n++)
-	{
-		char		suffix[24];
-		int			len;
-		char	   *name;
-
-		snprintf(suffix, sizeof(suffix), "_gdt%d", n);
-		len = pg_mbcliplen(table, strlen(table),
-						   NAMEDATALEN - 1 - (int) strlen(suffix));
-		name = psprintf("%.*s%s", len, table, suffix);
-		if (!OidIsValid(get_relname_relid(name, trash_nsp)))
-			return name;
-	}
 }
 
 /*
@@ -352,20 +328,17 @@ move_into(Oid bin_relid, Oid nsp, const char *name)
 	Oid			from = RelationGetNamespace(rel);
 	bool		renamed = strcmp(RelationGetRelationName(rel), name) != 0;
 
+	relation_close(rel, NoLock);
 	if (from != nsp)
 	{
 		char		travel[NAMEDATALEN];
-		ObjectAddresses *moved = new_object_addresses();
 
 		snprintf(travel, sizeof(travel), "guarded_ddl_moving_%u", bin_relid);
 		RenameRelationInternal(bin_relid, travel, false, false);
 		CommandCounterIncrement();
-		AlterTableNamespaceInternal(rel, from, nsp, moved);
-		free_object_addresses(moved);
-		CommandCounterIncrement();
+		trash_move_relation(bin_relid, nsp);
 		renamed = true;
 	}
-	relation_close(rel, NoLock);
 	if (renamed)
 	{
 		RenameRelationInternal(bin_relid, name, false, false);
