@@ -10,7 +10,8 @@
 --     schema (views, a view on a view, a materialized view with its index,
 --     a foreign key and a row security policy of another table), exactly
 --     as the real statement would; its own triggers, policies, indexes and
---     constraints move with each table;
+--     constraints move with each table; the materialized view, which holds
+--     data, is audited soft_dropped with the tables;
 --   * restore() creates the schema again (owned as before), moves each
 --     table back under its name, and re-creates what depended on it, in
 --     order, each owned by its old owner: what needs a table still in the

@@ -79,7 +79,7 @@ static List *choose_soft(GuardStatement *stmt, List *captured, HTAB *gone,
 						 List **trees);
 static bool move_all(GuardStatement *stmt, List *soft, List *trees,
 					 DropStmt *rest, List *captured, List *members,
-					 Oid trash_nsp);
+					 Oid trash_nsp, List **matviews);
 static GuardIntent *table_drop_intent(Oid relid);
 static bool named_tables_may_be_kept(GuardStatement *stmt, DropStmt *drop);
 static bool named_in_drop(DropStmt *drop, Oid relid);
@@ -108,6 +108,7 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 	List	   *trees = NIL;
 	List	   *members = NIL;
 	List	   *dependents;
+	List	   *matviews = NIL;
 	HTAB	   *gone;
 	DropStmt   *rest;
 	Oid			trash_nsp;
@@ -167,7 +168,8 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 		return pstmt;
 	}
 	rest = remaining_drop(drop, soft);
-	moved = move_all(stmt, soft, trees, rest, captured, members, trash_nsp);
+	moved = move_all(stmt, soft, trees, rest, captured, members, trash_nsp,
+					 &matviews);
 	if (!moved)
 	{
 		MemoryContextSwitchTo(oldcxt);
@@ -175,8 +177,12 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
 		return pstmt;
 	}
 
-	/* only the soft-dropped intents are this statement's to audit */
-	stmt->intents = soft;
+	/*
+	 * Only the soft-dropped tables are this statement's to audit, and the
+	 * materialized views that went with them; the rest is the real
+	 * statement's.
+	 */
+	stmt->intents = list_concat(list_copy(soft), matviews);
 	pipeline_finish(stmt);
 	forboth(lc, soft, tlc, trees)
 	{
@@ -226,7 +232,7 @@ trash_soft_drop(PlannedStmt *pstmt, QueryCompletion *qc)
  */
 static bool
 move_all(GuardStatement *stmt, List *soft, List *trees, DropStmt *rest,
-		 List *captured, List *members, Oid trash_nsp)
+		 List *captured, List *members, Oid trash_nsp, List **matviews)
 {
 	ResourceOwner oldowner = CurrentResourceOwner;
 	MemoryContext oldcxt = CurrentMemoryContext;
@@ -249,7 +255,7 @@ move_all(GuardStatement *stmt, List *soft, List *trees, DropStmt *rest,
 		intent->reason = psprintf("moved to %s.%s", GUARD_TRASH_SCHEMA_NAME,
 								  quote_identifier(trash_name));
 	}
-	dropped = trash_drop_orphans(stmt, rest, captured, members);
+	dropped = trash_drop_orphans(stmt, rest, captured, members, matviews);
 	if (dropped)
 		ReleaseCurrentSubTransaction();
 	else

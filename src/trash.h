@@ -84,7 +84,8 @@ extern List *trash_relations_used(Oid classid, Oid objid);
 extern HeapTuple trash_catalog_row(Oid catalog, Oid index, AttrNumber oid_att,
 								   Oid objid, TupleDesc *desc);
 extern bool trash_drop_orphans(GuardStatement *stmt, DropStmt *rest,
-							   List *captured, List *members);
+							   List *captured, List *members,
+							   List **matviews);
 
 /* trash_dependents.c: what CASCADE removes with kept tables, recorded */
 extern List *trash_record_dependents(List *captured, HTAB *gone, List *members);

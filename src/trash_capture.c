@@ -33,10 +33,13 @@
 #include "catalog/pg_type.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "assess.h"
 #include "trash.h"
 
+static GuardIntent *matview_intent(GuardStatement *stmt, Oid relid);
 static Oid	object_relation(const ObjectAddress *object);
 static Oid	row_column(Oid catalog, Oid index, AttrNumber oid_att, Oid objid,
 					   AttrNumber att);
@@ -82,7 +85,7 @@ trash_address_in(HTAB *set, Oid classid, Oid objid, int32 subid)
  */
 bool
 trash_drop_orphans(GuardStatement *stmt, DropStmt *rest, List *captured,
-				   List *members)
+				   List *members, List **matviews)
 {
 	List	   *still = rest ? trash_dry_run(stmt, rest) : NIL;
 	HTAB	   *taken = trash_address_set(still);
@@ -111,6 +114,8 @@ trash_drop_orphans(GuardStatement *stmt, DropStmt *rest, List *captured,
 				free_object_addresses(orphans);
 				return false;
 			}
+			if (relkind == RELKIND_MATVIEW)
+				*matviews = lappend(*matviews, matview_intent(stmt, object->objectId));
 		}
 		add_exact_object_address(object, orphans);
 	}
@@ -119,6 +124,35 @@ trash_drop_orphans(GuardStatement *stmt, DropStmt *rest, List *captured,
 	free_object_addresses(orphans);
 	CommandCounterIncrement();
 	return true;
+}
+
+/*
+ * A materialized view that goes with the kept tables holds data too: it is
+ * decided (soft_dropped: restore() builds it again from what it is made
+ * of, with its data) and audited like them, in the statement's context.
+ */
+static GuardIntent *
+matview_intent(GuardStatement *stmt, Oid relid)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
+	GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, "materialized view");
+	GuardRelVerdict *verdict = assess_lookup_verdict(stmt, relid);
+
+	ObjectAddressSet(intent->address, RelationRelationId, relid);
+	intent->object_identity = getObjectIdentity(&intent->address, false);
+	intent->schema_name = get_namespace_name(get_rel_namespace(relid));
+	intent->object_name = get_rel_name(relid);
+	intent->data_bearing = true;
+	intent->data_relid = relid;
+	intent->cascaded = true;
+	/* not probed by the dry run: it holds data until shown otherwise */
+	intent->holds_data = verdict ? verdict->holds_data : GUARD_DATA_UNKNOWN;
+	intent->row_estimate = verdict ? verdict->row_estimate : -1;
+	intent->action = GUARD_ACTION_SOFT_DROP;
+	intent->decision = GUARD_SOFT_DROPPED;
+	intent->reason = pstrdup("dropped with a table kept in the recycle bin; restore() of that entry builds it again");
+	MemoryContextSwitchTo(oldcxt);
+	return intent;
 }
 
 /*
