@@ -80,7 +80,6 @@ static List *choose_soft(GuardStatement *stmt, List *captured, HTAB *gone,
 static bool move_all(GuardStatement *stmt, List *soft, List *trees,
 					 DropStmt *rest, List *captured, List *members,
 					 Oid trash_nsp, List **matviews);
-static GuardIntent *table_drop_intent(Oid relid);
 static bool named_tables_may_be_kept(GuardStatement *stmt, DropStmt *drop);
 static bool named_in_drop(DropStmt *drop, Oid relid);
 static DropStmt *remaining_drop(DropStmt *drop, List *soft);
@@ -337,7 +336,7 @@ choose_soft(GuardStatement *stmt, List *captured, HTAB *gone, List **trees)
 		if (tree == NIL || trash_uses_what_goes(gone, tree))
 			continue;
 
-		intent = table_drop_intent(object->objectId);
+		intent = trash_drop_intent(object->objectId, "table");
 		intent->cascaded = !named_in_drop((DropStmt *) stmt->key, object->objectId);
 		/* what the dry run saw, summed over the partitions */
 		intent->holds_data = GUARD_DATA_NONE;
@@ -385,21 +384,6 @@ choose_soft(GuardStatement *stmt, List *captured, HTAB *gone, List **trees)
 	return soft;
 }
 
-/* The drop intent of a table, to be decided (holds_data still unknown). */
-static GuardIntent *
-table_drop_intent(Oid relid)
-{
-	GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, "table");
-
-	ObjectAddressSet(intent->address, RelationRelationId, relid);
-	intent->object_identity = getObjectIdentity(&intent->address, false);
-	intent->schema_name = get_namespace_name(get_rel_namespace(relid));
-	intent->object_name = get_rel_name(relid);
-	intent->data_bearing = true;
-	intent->data_relid = relid;
-	return intent;
-}
-
 /*
  * DROP TABLE can only keep the tables it names (a partition comes with its
  * root, an inheritance child is never kept): when no rule decides
@@ -419,7 +403,7 @@ named_tables_may_be_kept(GuardStatement *stmt, DropStmt *drop)
 		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
 		if (OidIsValid(relid))
-			named = lappend(named, table_drop_intent(relid));
+			named = lappend(named, trash_drop_intent(relid, "table"));
 	}
 	if (named == NIL)
 		return false;

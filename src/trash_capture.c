@@ -127,6 +127,24 @@ trash_drop_orphans(GuardStatement *stmt, DropStmt *rest, List *captured,
 }
 
 /*
+ * The drop intent of a relation that holds data, to be decided or decided
+ * by the caller (holds_data still unknown), in CurrentMemoryContext.
+ */
+GuardIntent *
+trash_drop_intent(Oid relid, const char *object_type)
+{
+	GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, object_type);
+
+	ObjectAddressSet(intent->address, RelationRelationId, relid);
+	intent->object_identity = getObjectIdentity(&intent->address, false);
+	intent->schema_name = get_namespace_name(get_rel_namespace(relid));
+	intent->object_name = get_rel_name(relid);
+	intent->data_bearing = true;
+	intent->data_relid = relid;
+	return intent;
+}
+
+/*
  * A materialized view that goes with the kept tables holds data too: it is
  * decided (soft_dropped: restore() builds it again from what it is made
  * of, with its data) and audited like them, in the statement's context.
@@ -135,15 +153,9 @@ static GuardIntent *
 matview_intent(GuardStatement *stmt, Oid relid)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(stmt->context);
-	GuardIntent *intent = guard_intent_new(GUARD_OP_DROP, "materialized view");
+	GuardIntent *intent = trash_drop_intent(relid, "materialized view");
 	GuardRelVerdict *verdict = assess_lookup_verdict(stmt, relid);
 
-	ObjectAddressSet(intent->address, RelationRelationId, relid);
-	intent->object_identity = getObjectIdentity(&intent->address, false);
-	intent->schema_name = get_namespace_name(get_rel_namespace(relid));
-	intent->object_name = get_rel_name(relid);
-	intent->data_bearing = true;
-	intent->data_relid = relid;
 	intent->cascaded = true;
 	/* not probed by the dry run: it holds data until shown otherwise */
 	intent->holds_data = verdict ? verdict->holds_data : GUARD_DATA_UNKNOWN;
