@@ -28,6 +28,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "executor/tuptable.h"
 #include "catalog/indexing.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
@@ -54,43 +55,21 @@ static uint32 restore_point_counter = 0;
 static char *client_addr_text(void);
 
 /*
- * The text values of one audit row (NULL pointer = SQL NULL), allocated in
- * CurrentMemoryContext.  with_txid assigns a transaction id if there is none
- * (the statement is about to write anyway); denials only report one that
- * exists.
+ * The columns every row of one statement shares (command, statement text,
+ * roles, client, transaction, WAL position, restore point, backup age), as
+ * text (NULL pointer = SQL NULL) in CurrentMemoryContext: looked up once per
+ * statement, however many objects it drops.  with_txid assigns a
+ * transaction id if there is none (the statement is about to write
+ * anyway); denials only report one that exists.
  */
-char	  **
-audit_row_values(GuardStatement *stmt, const GuardIntent *intent,
-				 bool with_txid)
+static char **
+statement_values(GuardStatement *stmt, bool with_txid)
 {
 	char	  **v = palloc0(sizeof(char *) * AUDIT_NCOLUMNS);
 	FullTransactionId fxid;
 
-	v[0] = pstrdup(guard_decision_name(intent->decision));
-	v[1] = pstrdup(guard_operation_name(intent->operation));
-	v[2] = pstrdup(intent->object_type);
-	v[3] = pstrdup(intent->object_identity ? intent->object_identity : "?");
-	v[4] = intent->schema_name;
-	v[5] = intent->object_name;
-	v[6] = intent->column_name;
-	v[7] = intent->cascaded ? "true" : "false";
-	if (intent->data_bearing && !intent->is_temporary)
-	{
-		if (intent->holds_data == GUARD_DATA_PRESENT)
-			v[8] = "true";
-		else if (intent->holds_data == GUARD_DATA_NONE)
-			v[8] = "false";
-	}
-	else
-		v[8] = "false";
-	if (intent->row_estimate >= 0)
-		v[9] = psprintf(INT64_FORMAT, intent->row_estimate);
 	v[10] = pstrdup(stmt->command_tag);
 	v[11] = stmt->query_text;
-	if (intent->policy_id != 0)
-		v[12] = psprintf(INT64_FORMAT, intent->policy_id);
-	if (intent->backup_id != 0)
-		v[13] = psprintf(INT64_FORMAT, intent->backup_id);
 	if (stmt->backups.loaded && stmt->backups.newest_id != 0)
 	{
 		long		secs;
@@ -101,7 +80,6 @@ audit_row_values(GuardStatement *stmt, const GuardIntent *intent,
 							&secs, &usecs);
 		v[14] = psprintf("%ld seconds", secs);
 	}
-	v[15] = intent->reason;
 	v[16] = GetUserNameFromId(GetUserId(), false);
 	v[17] = GetUserNameFromId(GetSessionUserId(), false);
 	v[18] = application_name ? pstrdup(application_name) : NULL;
@@ -114,6 +92,45 @@ audit_row_values(GuardStatement *stmt, const GuardIntent *intent,
 	if (!XLogRecPtrIsInvalid(stmt->wal_lsn))
 		v[22] = psprintf("%X/%X", LSN_FORMAT_ARGS(stmt->wal_lsn));
 	v[23] = stmt->restore_point;
+	return v;
+}
+
+/*
+ * The text values of one audit row: the statement's shared values (the
+ * same pointers, which audit_insert_rows() converts once) and the intent's
+ * own, in CurrentMemoryContext.
+ */
+static char **
+intent_values(char *const *shared, const GuardIntent *intent)
+{
+	char	  **v = palloc(sizeof(char *) * AUDIT_NCOLUMNS);
+
+	memcpy(v, shared, sizeof(char *) * AUDIT_NCOLUMNS);
+	v[0] = unconstify(char *, guard_decision_name(intent->decision));
+	v[1] = unconstify(char *, guard_operation_name(intent->operation));
+	v[2] = unconstify(char *, intent->object_type);
+	v[3] = intent->object_identity ? intent->object_identity : "?";
+	v[4] = intent->schema_name;
+	v[5] = intent->object_name;
+	v[6] = intent->column_name;
+	v[7] = intent->cascaded ? "true" : "false";
+	v[8] = NULL;
+	if (intent->data_bearing && !intent->is_temporary)
+	{
+		if (intent->holds_data == GUARD_DATA_PRESENT)
+			v[8] = "true";
+		else if (intent->holds_data == GUARD_DATA_NONE)
+			v[8] = "false";
+	}
+	else
+		v[8] = "false";
+	v[9] = intent->row_estimate >= 0 ?
+		psprintf(INT64_FORMAT, intent->row_estimate) : NULL;
+	v[12] = intent->policy_id != 0 ?
+		psprintf(INT64_FORMAT, intent->policy_id) : NULL;
+	v[13] = intent->backup_id != 0 ?
+		psprintf(INT64_FORMAT, intent->backup_id) : NULL;
+	v[15] = intent->reason;
 	return v;
 }
 
@@ -180,6 +197,7 @@ audit_record_statement(GuardStatement *stmt)
 {
 	List	   *rows = NIL;
 	List	   *audited = NIL;
+	char	  **shared = NULL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->intents)
@@ -189,9 +207,14 @@ audit_record_statement(GuardStatement *stmt)
 		if (intent->audited || intent->decision == GUARD_UNDECIDED ||
 			intent->decision == GUARD_DENIED)
 			continue;
-		if (guard_intent_destroys_data(intent))
+		if (guard_intent_destroys_data(intent) && !stmt->backups.loaded)
+		{
 			backup_load(stmt);	/* backup_age is part of the evidence */
-		rows = lappend(rows, audit_row_values(stmt, intent, true));
+			shared = NULL;
+		}
+		if (shared == NULL)
+			shared = statement_values(stmt, true);
+		rows = lappend(rows, intent_values(shared, intent));
 		audited = lappend(audited, intent);
 		intent->audited = true;
 	}
@@ -217,7 +240,8 @@ audit_record_command(GuardStatement *stmt, const char *object_type,
 	intent.schema_name = (char *) schema_name;
 	intent.row_estimate = -1;
 	audit_insert_rows(&stmt->catalog,
-					  list_make1(audit_row_values(stmt, &intent, true)), NIL);
+					  list_make1(intent_values(statement_values(stmt, true),
+											   &intent)), NIL);
 }
 
 /*
@@ -287,28 +311,74 @@ next_audit_id(Oid seqid, int64 *highest)
 }
 
 /*
+ * Rows go to the heap in batches of this many (one WAL record per page
+ * filled rather than one per row); it bounds the tuples held at once.
+ */
+#define AUDIT_INSERT_BATCH 64
+
+/* How to turn one column's text into its Datum. */
+typedef struct AuditColumn
+{
+	int			att;			/* 0-based position in the table */
+	FmgrInfo	input;
+	Oid			ioparam;
+	int32		typmod;
+} AuditColumn;
+
+/*
+ * The Datums of one row in values/nulls (the table's width).  A value equal
+ * to the previous row's (prev, NULL for the first row) is taken from
+ * prev_values rather than converted again: most columns are the
+ * statement's and the same in every row.
+ */
+static void
+row_datums(const AuditColumn *cols, char **v, char **prev,
+		   const Datum *prev_values, Datum *values, bool *nulls)
+{
+	for (int i = 0; i < AUDIT_NCOLUMNS; i++)
+	{
+		int			att = cols[i].att;
+
+		if (v[i] == NULL)
+			continue;
+		if (prev != NULL && prev[i] != NULL &&
+			(prev[i] == v[i] || strcmp(prev[i], v[i]) == 0))
+			values[att] = prev_values[att];
+		else
+			values[att] = InputFunctionCall(unconstify(FmgrInfo *, &cols[i].input), v[i],
+											cols[i].ioparam, cols[i].typmod);
+		nulls[att] = false;
+	}
+}
+
+/*
  * Insert the rows (each an array of AUDIT_NCOLUMNS text values, NULL for
  * SQL NULL) straight into guarded_ddl.audit, as its owner, with index
  * maintenance -- no SQL, so nothing of it shows up in pgaudit's log under
  * the user's statement, and no trigger of the table runs (the extension's
  * own rows need no checking).  When intents is given (one per row), each
  * learns the id of its row.  Used in the statement's transaction and by
- * the worker that commits denials.
+ * the workers that commit denials.
  */
 void
 audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 {
 	Relation	rel;
 	TupleDesc	desc;
-	AttrNumber	attnums[AUDIT_NCOLUMNS];
-	Oid			typinput[AUDIT_NCOLUMNS];
-	Oid			typioparam[AUDIT_NCOLUMNS];
+	AuditColumn cols[AUDIT_NCOLUMNS];
 	AttrNumber	id_att;
 	AttrNumber	logged_att;
 	Oid			seqid;
 	Oid			pkeyid;
 	int64		highest;
 	CatalogIndexState indstate;
+	TupleTableSlot *slots[AUDIT_INSERT_BATCH];
+	int			nslots = 0;
+	int			nmade = 0;
+	Datum	   *values[2];
+	bool	   *nulls;
+	char	  **prev = NULL;
+	int			cur = 0;
 	Oid			save_userid;
 	int			save_sec_context;
 	ListCell   *lc;
@@ -322,9 +392,14 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	desc = RelationGetDescr(rel);
 	for (int i = 0; i < AUDIT_NCOLUMNS; i++)
 	{
-		attnums[i] = guard_column_number(rel, audit_columns[i]);
-		getTypeInputInfo(TupleDescAttr(desc, attnums[i] - 1)->atttypid,
-						 &typinput[i], &typioparam[i]);
+		Form_pg_attribute attr;
+		Oid			typinput;
+
+		cols[i].att = guard_column_number(rel, audit_columns[i]) - 1;
+		attr = TupleDescAttr(desc, cols[i].att);
+		getTypeInputInfo(attr->atttypid, &typinput, &cols[i].ioparam);
+		fmgr_info(typinput, &cols[i].input);
+		cols[i].typmod = attr->atttypmod;
 	}
 	id_att = guard_column_number(rel, "id");
 	logged_att = guard_column_number(rel, "logged_at");
@@ -335,41 +410,44 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	highest = highest_audit_id(rel, pkeyid);
 	/* the indexes opened once for all the rows, not once per row */
 	indstate = CatalogOpenIndexes(rel);
+	values[0] = palloc(sizeof(Datum) * desc->natts);
+	values[1] = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
 
 	foreach(lc, rows)
 	{
 		char	  **v = lfirst(lc);
-		Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
-		bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-		HeapTuple	tuple;
 		int64		id;
 
 		memset(nulls, true, sizeof(bool) * desc->natts);
-		for (int i = 0; i < AUDIT_NCOLUMNS; i++)
-		{
-			int			att = attnums[i] - 1;
-
-			if (v[i] == NULL)
-				continue;
-			values[att] = OidInputFunctionCall(typinput[i], v[i], typioparam[i],
-											   TupleDescAttr(desc, att)->atttypmod);
-			nulls[att] = false;
-		}
+		row_datums(cols, v, prev, values[1 - cur], values[cur], nulls);
 		id = next_audit_id(seqid, &highest);
-		values[id_att - 1] = Int64GetDatum(id);
+		values[cur][id_att - 1] = Int64GetDatum(id);
 		nulls[id_att - 1] = false;
-		values[logged_att - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
+		values[cur][logged_att - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
 		nulls[logged_att - 1] = false;
 
-		tuple = heap_form_tuple(desc, values, nulls);
-		CatalogTupleInsertWithInfo(rel, tuple, indstate);
-		heap_freetuple(tuple);
+		if (nslots == nmade)
+			slots[nmade++] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+		ExecStoreHeapTuple(heap_form_tuple(desc, values[cur], nulls),
+						   slots[nslots], true);
+		if (++nslots == AUDIT_INSERT_BATCH || lnext(rows, lc) == NULL)
+		{
+			CatalogTuplesMultiInsertWithInfo(rel, slots, nslots, indstate);
+			for (int i = 0; i < nslots; i++)
+				ExecClearTuple(slots[i]);
+			nslots = 0;
+		}
 		if (ilc != NULL)
 		{
 			((GuardIntent *) lfirst(ilc))->audit_id = id;
 			ilc = lnext(intents, ilc);
 		}
+		prev = v;
+		cur = 1 - cur;
 	}
+	for (int i = 0; i < nmade; i++)
+		ExecDropSingleTupleTableSlot(slots[i]);
 	CatalogCloseIndexes(indstate);
 	table_close(rel, RowExclusiveLock);
 	CommandCounterIncrement();
@@ -385,6 +463,7 @@ void
 audit_denials_durably(GuardStatement *stmt)
 {
 	List	   *volatile rows = NIL;
+	char	  **shared = NULL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->intents)
@@ -402,7 +481,9 @@ audit_denials_durably(GuardStatement *stmt)
 						application_name ? application_name : "",
 						intent->reason ? intent->reason : ""),
 				 errhidestmt(false)));
-		rows = lappend(rows, audit_row_values(stmt, intent, false));
+		if (shared == NULL)
+			shared = statement_values(stmt, false);
+		rows = lappend(rows, intent_values(shared, intent));
 		intent->audited = true;
 	}
 	if (rows == NIL)

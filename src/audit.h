@@ -19,8 +19,6 @@
 #define AUDIT_NCOLUMNS 24
 
 /* audit.c */
-extern char **audit_row_values(GuardStatement *stmt, const GuardIntent *intent,
-							   bool with_txid);
 extern void audit_prepare_statement(GuardStatement *stmt);
 extern void audit_record_statement(GuardStatement *stmt);
 extern void audit_record_command(GuardStatement *stmt,

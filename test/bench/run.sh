@@ -1291,11 +1291,13 @@ timed_round() {
 main() {
 	local started round fig
 	started="$(date +%s)"
+	# What a fresh machine lacks: the server, its headers and a compiler
+	# for the private build, valgrind for figure p.
+	install_packages build-essential gcc make "postgresql-${PG_MAJOR}" \
+		"postgresql-server-dev-${PG_MAJOR}" $(want p && echo valgrind) ||
+		die "could not install the packages the benchmark needs"
 	[[ -x "${PGBENCH}" && -x "${PG_BINDIR}/postgres" ]] ||
 		die "PostgreSQL ${PG_MAJOR} is not installed (apt-get install postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR})"
-	if want p && ! command -v valgrind >/dev/null 2>&1; then
-		die "figure p needs valgrind (apt-get install valgrind), or leave p out with --only"
-	fi
 
 	ensure_test_user
 	install_bench_trap

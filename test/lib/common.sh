@@ -206,8 +206,14 @@ package_installed() {
 # only then, so a machine that has everything pays nothing and needs no
 # network.
 install_dependencies() {
+	# shellcheck disable=SC2046
+	install_packages $(required_packages)
+}
+
+# install_packages PKG...: those of PKG not installed yet, as above.
+install_packages() {
 	local missing=() pkg
-	for pkg in $(required_packages); do
+	for pkg in "$@"; do
 		package_installed "${pkg}" || missing+=("${pkg}")
 	done
 	if [[ "${#missing[@]}" -eq 0 ]]; then
