@@ -1293,9 +1293,9 @@ main() {
 	started="$(date +%s)"
 	# What a fresh machine lacks: the server, its headers and a compiler
 	# for the private build, valgrind for figure p.
-	install_packages build-essential gcc make "postgresql-${PG_MAJOR}" \
-		"postgresql-server-dev-${PG_MAJOR}" $(want p && echo valgrind) ||
-		die "could not install the packages the benchmark needs"
+	local pkgs=(build-essential gcc make "postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}")
+	want p && pkgs+=(valgrind)
+	install_packages "${pkgs[@]}" || die "could not install the packages the benchmark needs"
 	[[ -x "${PGBENCH}" && -x "${PG_BINDIR}/postgres" ]] ||
 		die "PostgreSQL ${PG_MAJOR} is not installed (apt-get install postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR})"
 
