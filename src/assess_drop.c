@@ -31,7 +31,6 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
 #include "commands/extension.h"
-#include "commands/sequence.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -234,18 +233,42 @@ assess_may_look_at_rows(Oid relid)
 static void
 note_sequence_owner(GuardStatement *stmt, Oid seqid)
 {
-	Oid			tableid;
-	int32		colid;
 	GuardRelVerdict *verdict = assess_lookup_verdict(stmt, seqid);
+
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
 
 	if (verdict == NULL)
 		return;
-	if (sequenceIsOwned(seqid, DEPENDENCY_AUTO, &tableid, &colid) ||
-		sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, &tableid, &colid))
+
+	/*
+	 * What sequenceIsOwned() looks for, OWNED BY (auto) or identity
+	 * (internal), in one scan of the sequence's dependencies rather than
+	 * one per kind.
+	 */
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(seqid));
+	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		verdict->owned = true;
-		verdict->owner_relid = tableid;
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+
+		if (dep->refclassid == RelationRelationId &&
+			(dep->deptype == DEPENDENCY_AUTO ||
+			 dep->deptype == DEPENDENCY_INTERNAL))
+		{
+			verdict->owned = true;
+			verdict->owner_relid = dep->refobjid;
+			break;
+		}
 	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /*

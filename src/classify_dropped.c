@@ -20,14 +20,16 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "commands/event_trigger.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 
 #include "classify.h"
 
 static bool is_data_bearing_type(const char *object_type);
-static GuardIntent *classify_dropped_object(GuardStatement *stmt,
+static HTAB *decided_addresses(GuardStatement *stmt);
+static GuardIntent *classify_dropped_object(HTAB *decided,
 											const GuardDroppedObject *obj);
-static bool is_part_of_other_intent(GuardStatement *stmt, List *dropped,
+static bool is_part_of_other_intent(GuardStatement *stmt, HTAB *names,
 									const GuardDroppedObject *obj);
 static bool is_inheritance_ancestor(Oid ancestor, Oid relid);
 
@@ -42,6 +44,44 @@ is_data_bearing_type(const char *object_type)
 }
 
 /*
+ * The addresses of the intents decided before sql_drop (what the statement
+ * named), and of the NOT NULL constraints of named columns (part of the
+ * column's intent), in a hash table in CurrentMemoryContext: a DROP TABLE
+ * may name thousands.
+ */
+static HTAB *
+decided_addresses(GuardStatement *stmt)
+{
+	HASHCTL		ctl;
+	HTAB	   *decided;
+	ListCell   *lc;
+
+	ctl.keysize = sizeof(ObjectAddress);
+	ctl.entrysize = sizeof(ObjectAddress);
+	ctl.hcxt = CurrentMemoryContext;
+	decided = hash_create("guarded_ddl decided addresses",
+						  Max(list_length(stmt->intents), 16), &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, stmt->intents)
+	{
+		GuardIntent *named = lfirst(lc);
+		ObjectAddress key;
+
+		memset(&key, 0, sizeof(key));
+		ObjectAddressSubSet(key, named->address.classId,
+							named->address.objectId,
+							named->address.objectSubId);
+		(void) hash_search(decided, &key, HASH_ENTER, NULL);
+		if (OidIsValid(named->column_not_null))
+		{
+			ObjectAddressSet(key, ConstraintRelationId, named->column_not_null);
+			(void) hash_search(decided, &key, HASH_ENTER, NULL);
+		}
+	}
+	return decided;
+}
+
+/*
  * One row of pg_event_trigger_dropped_objects() becomes an intent, unless
  *	- it is a temporary object (nothing outlives the session), or
  *	- it only existed as part of another dropped object (row type, TOAST
@@ -53,11 +93,10 @@ is_data_bearing_type(const char *object_type)
  * an intent: only a verdict recorded before the drop can say they were
  * empty, and without one they count as holding data.
  */
-GuardIntent *
-classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
+static GuardIntent *
+classify_dropped_object(HTAB *decided, const GuardDroppedObject *obj)
 {
 	GuardIntent *intent;
-	ListCell   *lc;
 	bool		data_bearing = is_data_bearing_type(obj->object_type);
 
 	if (obj->is_temporary)
@@ -73,20 +112,8 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 			return NULL;
 	}
 
-	foreach(lc, stmt->intents)
-	{
-		GuardIntent *named = lfirst(lc);
-
-		if (named->address.classId == obj->address.classId &&
-			named->address.objectId == obj->address.objectId &&
-			named->address.objectSubId == obj->address.objectSubId)
-			return NULL;
-		/* a column's NOT NULL constraint is part of the column's intent */
-		if (obj->address.classId == ConstraintRelationId &&
-			OidIsValid(named->column_not_null) &&
-			named->column_not_null == obj->address.objectId)
-			return NULL;
-	}
+	if (hash_search(decided, &obj->address, HASH_FIND, NULL) != NULL)
+		return NULL;
 
 	intent = guard_intent_new(GUARD_OP_DROP, obj->object_type);
 	intent->address = obj->address;
@@ -126,13 +153,92 @@ classify_dropped_object(GuardStatement *stmt, const GuardDroppedObject *obj)
 }
 
 /*
+ * The names of the relations and columns a statement dropped, to tell in
+ * constant time whether a part's owner goes too: a DROP SCHEMA of
+ * thousands of tables, each with keys, defaults and checks, reports tens
+ * of thousands of objects.  Names come from the catalogs, so they fit
+ * NAMEDATALEN; one that does not is simply not found (its part then gets
+ * an intent of its own).
+ */
+typedef struct DroppedName
+{
+	char		nsp[NAMEDATALEN];
+	char		rel[NAMEDATALEN];
+	char		column[NAMEDATALEN];	/* "" for a relation */
+} DroppedName;
+
+/* Fill key from the names; false when one is too long to be a name. */
+static bool
+dropped_name_key(DroppedName *key, const char *nsp, const char *rel,
+				 const char *column)
+{
+	memset(key, 0, sizeof(DroppedName));
+	if (strlen(nsp) >= NAMEDATALEN || strlen(rel) >= NAMEDATALEN ||
+		strlen(column) >= NAMEDATALEN)
+		return false;
+	strcpy(key->nsp, nsp);
+	strcpy(key->rel, rel);
+	strcpy(key->column, column);
+	return true;
+}
+
+/* Whether (nsp, rel, column) is in the set. */
+static bool
+dropped_name_member(HTAB *names, const char *nsp, const char *rel,
+					const char *column)
+{
+	DroppedName key;
+
+	return dropped_name_key(&key, nsp, rel, column) &&
+		hash_search(names, &key, HASH_FIND, NULL) != NULL;
+}
+
+/*
+ * Every dropped object with a two-part address (schema, relation) that is
+ * not a column, and every column (schema, relation, column), in a hash
+ * table in CurrentMemoryContext.
+ */
+static HTAB *
+dropped_names(List *dropped)
+{
+	HASHCTL		ctl;
+	HTAB	   *names;
+	ListCell   *lc;
+
+	ctl.keysize = sizeof(DroppedName);
+	ctl.entrysize = sizeof(DroppedName);
+	ctl.hcxt = CurrentMemoryContext;
+	names = hash_create("guarded_ddl dropped names",
+						Max(list_length(dropped), 16), &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, dropped)
+	{
+		const GuardDroppedObject *obj = lfirst(lc);
+		bool		column = strcmp(obj->object_type, "table column") == 0;
+		int			n = list_length(obj->address_names);
+		DroppedName key;
+
+		if ((column && n == 3 &&
+			 dropped_name_key(&key, linitial(obj->address_names),
+							  lsecond(obj->address_names),
+							  lthird(obj->address_names))) ||
+			(!column && n == 2 &&
+			 dropped_name_key(&key, linitial(obj->address_names),
+							  lsecond(obj->address_names), "")))
+			(void) hash_search(names, &key, HASH_ENTER, NULL);
+	}
+	return names;
+}
+
+/*
  * Parts of a relation or column that PostgreSQL reports on their own (a
  * view's _RETURN rule, a column default, a trigger or constraint of the
  * table) belong to the intent of their owner when that owner is dropped or
- * named by the statement too.  address_names is (schema, table, part).
+ * named by the statement too.  address_names is (schema, table, part);
+ * names holds the dropped relations and columns (dropped_names()).
  */
 static bool
-is_part_of_other_intent(GuardStatement *stmt, List *dropped,
+is_part_of_other_intent(GuardStatement *stmt, HTAB *names,
 						const GuardDroppedObject *obj)
 {
 	const char *nsp;
@@ -147,25 +253,11 @@ is_part_of_other_intent(GuardStatement *stmt, List *dropped,
 	rel = lsecond(obj->address_names);
 	part = lthird(obj->address_names);
 
-	foreach(lc, dropped)
-	{
-		const GuardDroppedObject *other = lfirst(lc);
-
-		if (other == obj || other->address_names == NIL)
-			continue;
-		if (list_length(other->address_names) == 2 &&
-			strcmp(other->object_type, "table column") != 0 &&
-			strcmp(linitial(other->address_names), nsp) == 0 &&
-			strcmp(lsecond(other->address_names), rel) == 0)
-			return true;		/* its relation goes too */
-		if (strcmp(obj->object_type, "default value") == 0 &&
-			strcmp(other->object_type, "table column") == 0 &&
-			list_length(other->address_names) == 3 &&
-			strcmp(linitial(other->address_names), nsp) == 0 &&
-			strcmp(lsecond(other->address_names), rel) == 0 &&
-			strcmp(lthird(other->address_names), part) == 0)
-			return true;		/* its column goes too */
-	}
+	if (dropped_name_member(names, nsp, rel, ""))
+		return true;			/* its relation goes too */
+	if (strcmp(obj->object_type, "default value") == 0 &&
+		dropped_name_member(names, nsp, rel, part))
+		return true;			/* its column goes too */
 
 	/* DROP DEFAULT / DROP EXPRESSION: the named column intent covers it */
 	foreach(lc, stmt->intents)
@@ -188,6 +280,8 @@ List *
 classify_dropped_objects(GuardStatement *stmt, List *dropped)
 {
 	List	   *result = NIL;
+	HTAB	   *names = dropped_names(dropped);
+	HTAB	   *decided = decided_addresses(stmt);
 	ListCell   *lc;
 
 	foreach(lc, dropped)
@@ -195,12 +289,14 @@ classify_dropped_objects(GuardStatement *stmt, List *dropped)
 		GuardDroppedObject *obj = lfirst(lc);
 		GuardIntent *intent;
 
-		if (is_part_of_other_intent(stmt, dropped, obj))
+		if (is_part_of_other_intent(stmt, names, obj))
 			continue;
-		intent = classify_dropped_object(stmt, obj);
+		intent = classify_dropped_object(decided, obj);
 		if (intent != NULL)
 			result = lappend(result, intent);
 	}
+	hash_destroy(names);
+	hash_destroy(decided);
 	return result;
 }
 

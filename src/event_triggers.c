@@ -44,6 +44,7 @@ PG_FUNCTION_INFO_V1(guarded_ddl_ddl_command_end);
 static EventTriggerData *event_data(FunctionCallInfo fcinfo);
 static GuardStatement *statement_for_event(EventTriggerData *trigdata);
 static List *read_dropped_objects(GuardStatement *stmt);
+static bool dropped_type_is(TupleTableSlot *slot, const char *type);
 static char *dropped_text(TupleTableSlot *slot, int attno);
 static void audit_other_commands(GuardStatement *stmt);
 static Oid	rewrite_relid(int *reason);
@@ -233,14 +234,19 @@ read_dropped_objects(GuardStatement *stmt)
 		Datum		names;
 		char	   *type;
 
-		slot_getallattrs(slot);
-		type = dropped_text(slot, 7);
+		/*
+		 * Most rows are internal parts (row types, indexes, constraints,
+		 * defaults): told by the flags and the type, before anything is
+		 * copied.
+		 */
 		if (DatumGetBool(slot_getattr(slot, 6, &isnull)) ||
 			!(DatumGetBool(slot_getattr(slot, 4, &isnull)) ||
 			  DatumGetBool(slot_getattr(slot, 5, &isnull)) ||
-			  (type != NULL && (strcmp(type, "table") == 0 ||
-								strcmp(type, "materialized view") == 0))))
+			  dropped_type_is(slot, "table") ||
+			  dropped_type_is(slot, "materialized view")))
 			continue;
+		slot_getallattrs(slot);
+		type = dropped_text(slot, 7);
 
 		oldcxt = MemoryContextSwitchTo(stmt->context);
 		obj = palloc0(sizeof(GuardDroppedObject));
@@ -278,6 +284,21 @@ read_dropped_objects(GuardStatement *stmt)
 	tuplestore_end(rsinfo.setResult);
 	FreeExecutorState(estate);
 	return result;
+}
+
+/* Whether the object_type of the dropped-objects row is type. */
+static bool
+dropped_type_is(TupleTableSlot *slot, const char *type)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, 7, &isnull);
+	text	   *t;
+
+	if (isnull)
+		return false;
+	t = DatumGetTextPP(d);
+	return VARSIZE_ANY_EXHDR(t) == strlen(type) &&
+		memcmp(VARDATA_ANY(t), type, strlen(type)) == 0;
 }
 
 /* A text column of the dropped-objects row, palloc'd, or NULL. */
