@@ -436,8 +436,11 @@ setup_figure_a() {
 }
 
 # B_VARIANTS: the drops of one round of b and c, kinds alternating.  b1
-# drops empty tables, b2 one-row tables; bare2 and guarded2 are the second
-# copies for the A/A figures; rules (figure c) is guarded with 10,000 rules.
+# drops empty tables, b2 one-row tables, b3 one-row tables shaped like an
+# application's (serial primary key, a default, a check: each table brings
+# a sequence, an index and constraints along, ten dropped objects in all);
+# bare2 and guarded2 are the second copies for the A/A figures; rules
+# (figure c) is guarded with 10,000 rules.
 B_VARIANTS=""
 
 # setup_figure_b: databases for the DROP SCHEMA ... CASCADE.  The guarded
@@ -445,7 +448,8 @@ B_VARIANTS=""
 # b_guarded2 only by its 10,000 rules on other objects.
 setup_figure_b() {
 	local db
-	B_VARIANTS="b1.bare b2.bare b1.guarded b2.guarded b1.plpgsql b2.plpgsql b1.bare2 b2.bare2"
+	B_VARIANTS="b1.bare b2.bare b3.bare b1.guarded b2.guarded b3.guarded"
+	B_VARIANTS="${B_VARIANTS} b1.plpgsql b2.plpgsql b3.plpgsql b1.bare2 b2.bare2 b3.bare2"
 	want c && B_VARIANTS="${B_VARIANTS} b2.rules b2.guarded2"
 	for db in b_bare b_bare2 b_guarded b_guarded2 b_plpgsql b_rules; do
 		q "${PORT_P}" postgres -c "CREATE DATABASE ${db}"
@@ -672,7 +676,8 @@ audit_since() {
 }
 
 # drop_schema_once ROUND REP FIGURE VARIANT: create a schema of B_TABLES
-# tables (FIGURE b1: empty; b2: one row each), checkpoint, then time the
+# tables (FIGURE b1: empty; b2: one row each; b3: keyed, one row each),
+# checkpoint, then time the
 # DROP SCHEMA ... CASCADE in a fresh session, as psql's \timing sees it
 # (statement and commit), after one warm-up DROP so that every variant
 # starts with warm caches (the rules of c are loaded there).  The backend's
@@ -682,13 +687,24 @@ audit_since() {
 drop_schema_once() {
 	local round="$1" rep="$2" fig="$3" variant="$4"
 	local db="b_${variant}" key="${fig}.${variant}" out ms cpu mark fill="" expect got
-	[[ "${fig}" == b2 ]] && fill="EXECUTE format('INSERT INTO bench_drop.t%s VALUES (1)', i);"
+	local columns="id int" audited="${B_TABLES}" with_data=0
+	if [[ "${fig}" == b2 ]]; then
+		fill="EXECUTE format('INSERT INTO bench_drop.t%s VALUES (1)', i);"
+		with_data="${B_TABLES}"
+	elif [[ "${fig}" == b3 ]]; then
+		columns="id serial PRIMARY KEY, v text NOT NULL DEFAULT ''x'' CHECK (v <> '''')"
+		fill="EXECUTE format('INSERT INTO bench_drop.t%s DEFAULT VALUES', i);"
+		with_data="${B_TABLES}"
+		# the PL/pgSQL guard audits each table's sequence too; guarded_ddl
+		# lets a table's intent speak for the sequence it owns
+		[[ "${variant}" == plpgsql ]] && audited=$((2 * B_TABLES))
+	fi
 	q "${PORT_P}" "${db}" >/dev/null <<-EOF
 		DO \$\$
 		BEGIN
 		    CREATE SCHEMA bench_drop;
 		    FOR i IN 1..${B_TABLES} LOOP
-		        EXECUTE format('CREATE TABLE bench_drop.t%s (id int)', i);
+		        EXECUTE format('CREATE TABLE bench_drop.t%s (${columns})', i);
 		        ${fill}
 		    END LOOP;
 		END
@@ -718,12 +734,13 @@ drop_schema_once() {
 	ms="$(psql_time_ms "${out}" | sed -n 2p)"
 	[[ -n "${ms}" ]] || die "${fig}: no timing in ${out}"
 	# The premise: the guard judged (and audited as allowed) the warm-up
-	# table, the schema and every table in it, and saw the rows of b2's.
+	# table, the schema and every table in it, and saw the rows of b2's
+	# and b3's.
 	got="$(audit_since "${db}" "${variant}" "${mark}")"
 	case "${variant}" in
 		bare*) expect="0 0 0" ;;
-		plpgsql) expect="$((B_TABLES + 2)) $((B_TABLES + 2)) 0" ;;
-		*) expect="$((B_TABLES + 2)) $((B_TABLES + 2)) $([[ "${fig}" == b2 ]] && echo "${B_TABLES}" || echo 0)" ;;
+		plpgsql) expect="$((audited + 2)) $((audited + 2)) 0" ;;
+		*) expect="$((audited + 2)) $((audited + 2)) ${with_data}" ;;
 	esac
 	[[ "${got}" == "${expect}" ]] ||
 		die "${fig}: ${db} wrote audit rows/allowed/tables with data ${got}, expected ${expect}"
@@ -1086,10 +1103,12 @@ m() {
 	printf "${2:-%.1f}" "${v}"
 }
 
-# report_b FIG KIND: the two lines of figure b1 or b2.
+# report_b FIG KIND TARGET: the two lines of figure b1, b2 or b3; TARGET
+# for guarded/bare ("-" for none: b3 is there to be looked at).
 report_b() {
-	local fig="$1" kind="$2"
-	figure_line "${fig}" "DROP SCHEMA CASCADE, ${B_TABLES} ${kind} tables, guarded/bare (goal 1.05)" x '<=' "${TARGET_B}" \
+	local fig="$1" kind="$2" target="$3" goal=" (goal 1.05)"
+	[[ "${target}" == - ]] && goal=""
+	figure_line "${fig}" "DROP SCHEMA CASCADE, ${B_TABLES} ${kind} tables, guarded/bare${goal}" x '<=' "${target}" \
 		"$(aa "${fig}.bare2" "${fig}.bare")" \
 		"bare $(m "${fig}.bare") ms, guarded $(m "${fig}.guarded") ms, plpgsql $(m "${fig}.plpgsql") ms; plpgsql/bare $(f3 "$(per_round_ratios "${fig}.plpgsql" "${fig}.bare" | median)")$(cpu_note guarded/bare "${fig}.guarded.cpu" "${fig}.bare.cpu" plpgsql/bare "${fig}.plpgsql.cpu" "${fig}.bare.cpu" 'A/A' "${fig}.bare2.cpu" "${fig}.bare.cpu")" \
 		< <(per_round_ratios "${fig}.guarded" "${fig}.bare")
@@ -1113,8 +1132,9 @@ report() {
 			< <(per_round_ratios a.guarded a.bare)
 	fi
 	if want b; then
-		report_b b1 empty
-		report_b b2 one-row
+		report_b b1 empty "${TARGET_B}"
+		report_b b2 one-row "${TARGET_B}"
+		report_b b3 "keyed one-row" -
 	fi
 	if want c; then
 		figure_line c "b2 with ${C_RULES} rules on other objects, with/without" x '<=' "${TARGET_C}" \
@@ -1179,7 +1199,7 @@ report() {
 		per_round_row "a CPU plpgsql/bare" per_round_ratios a.plpgsql.cpu a.bare.cpu
 	fi
 	if want b; then
-		for key in b1 b2; do
+		for key in b1 b2 b3; do
 			per_round_row "${key} guarded/bare" per_round_ratios "${key}.guarded" "${key}.bare"
 			per_round_row "${key} plpgsql/bare" per_round_ratios "${key}.plpgsql" "${key}.bare"
 			per_round_row "${key} A/A bare2/bare" per_round_ratios "${key}.bare2" "${key}.bare"
