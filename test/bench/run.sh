@@ -695,9 +695,10 @@ drop_schema_once() {
 		columns="id serial PRIMARY KEY, v text NOT NULL DEFAULT ''x'' CHECK (v <> '''')"
 		fill="EXECUTE format('INSERT INTO bench_drop.t%s DEFAULT VALUES', i);"
 		with_data="${B_TABLES}"
-		# the PL/pgSQL guard audits each table's sequence too; guarded_ddl
-		# lets a table's intent speak for the sequence it owns
-		[[ "${variant}" == plpgsql ]] && audited=$((2 * B_TABLES))
+		# the PL/pgSQL guard audits each table's sequence, the default
+		# calling it and the check too; guarded_ddl lets a table's intent
+		# speak for its parts and the sequence it owns
+		[[ "${variant}" == plpgsql ]] && audited=$((4 * B_TABLES))
 	fi
 	q "${PORT_P}" "${db}" >/dev/null <<-EOF
 		DO \$\$
