@@ -8,6 +8,7 @@ OBJS = \
 	src/intent.o \
 	src/settings.o \
 	src/glob.o \
+	src/objects.o \
 	src/catalog.o \
 	src/statement.o \
 	src/classify.o \

@@ -41,6 +41,7 @@
 #include "utils/syscache.h"
 
 #include "assess.h"
+#include "objects.h"
 #include "probe.h"
 
 static bool main_fork_empty(Form_pg_class classform);
@@ -146,25 +147,16 @@ assess_relations_where(GuardStatement *stmt, AttrNumber attno, Oid value)
 static void
 assess_extension_members(GuardStatement *stmt, Oid extoid)
 {
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
 	List	   *relids = NIL;
+	ListCell   *lc;
 
 	/* guarded_ddl's own: refused anyway, and its tables stay unlocked */
 	if (extoid == stmt->catalog.extension_oid)
 		return;
 
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	foreach(lc, guard_dependents(ExtensionRelationId, extoid))
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		Form_pg_depend dep = lfirst(lc);
 		char		relkind;
 
 		if (dep->deptype != DEPENDENCY_EXTENSION ||
@@ -175,8 +167,6 @@ assess_extension_members(GuardStatement *stmt, Oid extoid)
 			relkind == RELKIND_PARTITIONED_TABLE || relkind == RELKIND_SEQUENCE)
 			relids = lappend_oid(relids, dep->objid);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 
 	assess_relid_list(stmt, relids);
 }
@@ -234,29 +224,19 @@ static void
 note_sequence_owner(GuardStatement *stmt, Oid seqid)
 {
 	GuardRelVerdict *verdict = assess_lookup_verdict(stmt, seqid);
-
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	ListCell   *lc;
 
 	if (verdict == NULL)
 		return;
 
 	/*
 	 * What sequenceIsOwned() looks for, OWNED BY (auto) or identity
-	 * (internal), in one scan of the sequence's dependencies rather than
+	 * (internal), in one read of the sequence's dependencies rather than
 	 * one per kind.
 	 */
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(seqid));
-	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	foreach(lc, guard_dependencies(RelationRelationId, seqid))
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		Form_pg_depend dep = lfirst(lc);
 
 		if (dep->refclassid == RelationRelationId &&
 			(dep->deptype == DEPENDENCY_AUTO ||
@@ -267,8 +247,6 @@ note_sequence_owner(GuardStatement *stmt, Oid seqid)
 			break;
 		}
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 }
 
 /*

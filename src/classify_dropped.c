@@ -24,6 +24,7 @@
 #include "utils/lsyscache.h"
 
 #include "classify.h"
+#include "objects.h"
 
 static bool is_data_bearing_type(const char *object_type);
 static HTAB *decided_addresses(GuardStatement *stmt);
@@ -52,31 +53,19 @@ is_data_bearing_type(const char *object_type)
 static HTAB *
 decided_addresses(GuardStatement *stmt)
 {
-	HASHCTL		ctl;
-	HTAB	   *decided;
+	HTAB	   *decided = guard_address_set(list_length(stmt->intents));
 	ListCell   *lc;
 
-	ctl.keysize = sizeof(ObjectAddress);
-	ctl.entrysize = sizeof(ObjectAddress);
-	ctl.hcxt = CurrentMemoryContext;
-	decided = hash_create("guarded_ddl decided addresses",
-						  Max(list_length(stmt->intents), 16), &ctl,
-						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	foreach(lc, stmt->intents)
 	{
 		GuardIntent *named = lfirst(lc);
-		ObjectAddress key;
 
-		memset(&key, 0, sizeof(key));
-		ObjectAddressSubSet(key, named->address.classId,
-							named->address.objectId,
-							named->address.objectSubId);
-		(void) hash_search(decided, &key, HASH_ENTER, NULL);
+		guard_address_add(decided, named->address.classId,
+						  named->address.objectId,
+						  named->address.objectSubId);
 		if (OidIsValid(named->column_not_null))
-		{
-			ObjectAddressSet(key, ConstraintRelationId, named->column_not_null);
-			(void) hash_search(decided, &key, HASH_ENTER, NULL);
-		}
+			guard_address_add(decided, ConstraintRelationId,
+							  named->column_not_null, 0);
 	}
 	return decided;
 }
@@ -112,7 +101,8 @@ classify_dropped_object(HTAB *decided, const GuardDroppedObject *obj)
 			return NULL;
 	}
 
-	if (hash_search(decided, &obj->address, HASH_FIND, NULL) != NULL)
+	if (guard_address_in(decided, obj->address.classId, obj->address.objectId,
+						 obj->address.objectSubId))
 		return NULL;
 
 	intent = guard_intent_new(GUARD_OP_DROP, obj->object_type);

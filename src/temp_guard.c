@@ -38,6 +38,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "objects.h"
 #include "settings.h"
 #include "temp_guard.h"
 
@@ -140,20 +141,11 @@ static void
 check_dependencies_of(const ObjectAddress *dependent,
 					  const ObjectAddress *shown_as)
 {
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	ListCell   *lc;
 
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(dependent->classId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(dependent->objectId));
-	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	foreach(lc, guard_dependencies(dependent->classId, dependent->objectId))
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		Form_pg_depend dep = lfirst(lc);
 		ObjectAddress referenced;
 		Oid			nsp;
 
@@ -176,8 +168,6 @@ check_dependencies_of(const ObjectAddress *dependent,
 						   temp_identity(&referenced)),
 				 errhint("Use a permanent type or function, or make the table temporary too.")));
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 }
 
 /*

@@ -78,9 +78,7 @@ extern char *trash_free_name(const char *base, const char *tag, Oid trash_nsp);
 
 /* trash_capture.c: what the dry run deleted */
 extern HTAB *trash_address_set(List *captured);
-extern bool trash_address_in(HTAB *set, Oid classid, Oid objid, int32 subid);
 extern GuardIntent *trash_drop_intent(Oid relid, const char *object_type);
-extern List *trash_dependencies(Oid classid, Oid objid);
 extern List *trash_relations_used(Oid classid, Oid objid);
 extern HeapTuple trash_catalog_row(Oid catalog, Oid index, AttrNumber oid_att,
 								   Oid objid, TupleDesc *desc);

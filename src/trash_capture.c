@@ -37,6 +37,7 @@
 #include "utils/rel.h"
 
 #include "assess.h"
+#include "objects.h"
 #include "trash.h"
 
 static GuardIntent *matview_intent(GuardStatement *stmt, Oid relid);
@@ -44,36 +45,21 @@ static Oid	object_relation(const ObjectAddress *object);
 static Oid	row_column(Oid catalog, Oid index, AttrNumber oid_att, Oid objid,
 					   AttrNumber att);
 
-/* The set of captured object addresses, for lookups. */
+/* The set of captured object addresses, for lookups (objects.c). */
 HTAB *
 trash_address_set(List *captured)
 {
-	HASHCTL		ctl;
-	HTAB	   *set;
+	HTAB	   *set = guard_address_set(list_length(captured));
 	ListCell   *lc;
 
-	ctl.keysize = sizeof(ObjectAddress);
-	ctl.entrysize = sizeof(ObjectAddress);
-	ctl.hcxt = CurrentMemoryContext;
-	set = hash_create("guarded_ddl captured deletions",
-					  Max(list_length(captured), 16), &ctl,
-					  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	foreach(lc, captured)
-		(void) hash_search(set, lfirst(lc), HASH_ENTER, NULL);
+	{
+		ObjectAddress *object = lfirst(lc);
+
+		guard_address_add(set, object->classId, object->objectId,
+						  object->objectSubId);
+	}
 	return set;
-}
-
-/* Whether the object (subId 0: the whole object) is in the set. */
-bool
-trash_address_in(HTAB *set, Oid classid, Oid objid, int32 subid)
-{
-	ObjectAddress key;
-
-	memset(&key, 0, sizeof(key));
-	key.classId = classid;
-	key.objectId = objid;
-	key.objectSubId = subid;
-	return hash_search(set, &key, HASH_FIND, NULL) != NULL;
 }
 
 /*
@@ -97,7 +83,7 @@ trash_drop_orphans(GuardStatement *stmt, DropStmt *rest, List *captured,
 		ObjectAddress *object = lfirst(lc);
 		Oid			relid = object_relation(object);
 
-		if (trash_address_in(taken, object->classId, object->objectId,
+		if (guard_address_in(taken, object->classId, object->objectId,
 							 object->objectSubId) ||
 			(OidIsValid(relid) && list_member_oid(members, relid)) ||
 			getObjectDescription(object, true) == NULL)
@@ -293,32 +279,6 @@ row_column(Oid catalog, Oid index, AttrNumber oid_att, Oid objid,
 	return result;
 }
 
-/*
- * What an object depends on: its pg_depend rows (whole objects and
- * columns alike), as palloc'd FormData_pg_depend copies.
- */
-List *
-trash_dependencies(Oid classid, Oid objid)
-{
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	List	   *rows = NIL;
-
-	ScanKeyInit(&keys[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&keys[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	scan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, keys);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		rows = lappend(rows, memcpy(palloc(sizeof(FormData_pg_depend)),
-									GETSTRUCT(tuple), sizeof(FormData_pg_depend)));
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
-	return rows;
-}
-
 /* The relations an object depends on, whatever the kind. */
 List *
 trash_relations_used(Oid classid, Oid objid)
@@ -326,7 +286,7 @@ trash_relations_used(Oid classid, Oid objid)
 	List	   *used = NIL;
 	ListCell   *lc;
 
-	foreach(lc, trash_dependencies(classid, objid))
+	foreach(lc, guard_dependencies(classid, objid))
 	{
 		Form_pg_depend dep = lfirst(lc);
 

@@ -64,6 +64,7 @@
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
+#include "objects.h"
 #include "statement.h"
 #include "trash.h"
 
@@ -276,7 +277,7 @@ foreign_key_dependent(Oid conoid, List *members, HTAB *gone)
 	if (con->contype == CONSTRAINT_FOREIGN && !OidIsValid(con->conparentid) &&
 		list_member_oid(members, con->confrelid) &&
 		!list_member_oid(members, con->conrelid) &&
-		!trash_address_in(gone, RelationRelationId, con->conrelid, 0))
+		!guard_address_in(gone, RelationRelationId, con->conrelid, 0))
 	{
 		dependent = palloc0(sizeof(TrashDependent));
 		dependent->kind = "foreign key";
@@ -310,7 +311,7 @@ policy_dependent(Oid policyoid, List *members, HTAB *gone)
 									 members, NIL);
 
 		if (needs != NIL && !list_member_oid(members, policy->polrelid) &&
-			!trash_address_in(gone, RelationRelationId, policy->polrelid, 0))
+			!guard_address_in(gone, RelationRelationId, policy->polrelid, 0))
 		{
 			StringInfoData sql;
 			const char *command;
@@ -395,7 +396,7 @@ trigger_dependents(Oid trigoid, List *members, HTAB *gone, List *recorded)
 		Form_pg_trigger trigger = (Form_pg_trigger) GETSTRUCT(tuple);
 
 		if (!trigger->tgisinternal && list_member_oid(members, trigger->tgrelid) &&
-			trash_address_in(gone, ProcedureRelationId, trigger->tgfoid, 0))
+			guard_address_in(gone, ProcedureRelationId, trigger->tgfoid, 0))
 		{
 			TrashDependent *dependent = function_dependent(trigger->tgfoid,
 														   trigger->tgrelid);

@@ -31,6 +31,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "objects.h"
 #include "trash.h"
 
 static char *trash_unique_name(const char *name, Oid relid);
@@ -77,7 +78,7 @@ trash_table_members(const GuardStatement *stmt, Oid relid, HTAB *gone)
 			classform->relnamespace == get_rel_namespace(relid) &&
 			classform->relnamespace != stmt->catalog.schema_oid &&
 			classform->relnamespace != stmt->catalog.trash_schema_oid &&
-			trash_address_in(gone, RelationRelationId, member, 0);
+			guard_address_in(gone, RelationRelationId, member, 0);
 		ReleaseSysCache(tuple);
 		if (!movable ||
 			OidIsValid(getExtensionOfObject(RelationRelationId, member)))
@@ -104,7 +105,7 @@ trash_uses_what_goes(HTAB *gone, List *members)
 	{
 		ListCell   *dlc;
 
-		foreach(dlc, trash_dependencies(RelationRelationId, lfirst_oid(lc)))
+		foreach(dlc, guard_dependencies(RelationRelationId, lfirst_oid(lc)))
 		{
 			Form_pg_depend dep = lfirst(dlc);
 
@@ -115,7 +116,7 @@ trash_uses_what_goes(HTAB *gone, List *members)
 			if (dep->refclassid == RelationRelationId &&
 				list_member_oid(members, dep->refobjid))
 				continue;
-			if (trash_address_in(gone, dep->refclassid, dep->refobjid, 0))
+			if (guard_address_in(gone, dep->refclassid, dep->refobjid, 0))
 				return true;
 		}
 	}
@@ -150,7 +151,7 @@ trash_default_sequences(List *tree, HTAB *gone)
 			Oid			defoid = ((Form_pg_attrdef) GETSTRUCT(tuple))->oid;
 			ListCell   *dlc;
 
-			foreach(dlc, trash_dependencies(AttrDefaultRelationId, defoid))
+			foreach(dlc, guard_dependencies(AttrDefaultRelationId, defoid))
 			{
 				Form_pg_depend dep = lfirst(dlc);
 				Oid			owner;
@@ -158,7 +159,7 @@ trash_default_sequences(List *tree, HTAB *gone)
 
 				if (dep->refclassid != RelationRelationId ||
 					get_rel_relkind(dep->refobjid) != RELKIND_SEQUENCE ||
-					!trash_address_in(gone, RelationRelationId, dep->refobjid, 0) ||
+					!guard_address_in(gone, RelationRelationId, dep->refobjid, 0) ||
 					sequenceIsOwned(dep->refobjid, DEPENDENCY_AUTO, &owner, &column) ||
 					sequenceIsOwned(dep->refobjid, DEPENDENCY_INTERNAL, &owner, &column))
 					continue;
