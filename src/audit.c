@@ -20,28 +20,29 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/toast_internals.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
-#include "catalog/pg_type.h"
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "executor/tuptable.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
+#include "utils/pg_lsn.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
 #include "audit.h"
@@ -310,12 +311,6 @@ next_audit_id(Oid seqid, int64 *highest)
 	return id;
 }
 
-/*
- * Rows go to the heap in batches of this many (one WAL record per page
- * filled rather than one per row); it bounds the tuples held at once.
- */
-#define AUDIT_INSERT_BATCH 64
-
 /* How to turn one column's text into its Datum. */
 typedef struct AuditColumn
 {
@@ -323,7 +318,28 @@ typedef struct AuditColumn
 	FmgrInfo	input;
 	Oid			ioparam;
 	int32		typmod;
+	bool		compressible;	/* a varlena the heap may compress */
+	char		compression;	/* the column's method, or the default's */
 } AuditColumn;
+
+/*
+ * A value the heap would compress anyway (it tries once a tuple exceeds
+ * TOAST_TUPLE_THRESHOLD) is compressed here, once per statement: a long
+ * statement text is in every row of a DROP SCHEMA of thousands of tables,
+ * and compressing it row by row made such a drop ten times slower.
+ */
+static Datum
+compressed_once(const AuditColumn *col, Datum value)
+{
+	Datum		compressed;
+
+	if (!col->compressible ||
+		VARSIZE_ANY(DatumGetPointer(value)) <= TOAST_TUPLE_THRESHOLD ||
+		VARATT_IS_EXTENDED(DatumGetPointer(value)))
+		return value;
+	compressed = toast_compress_datum(value, col->compression);
+	return DatumGetPointer(compressed) != NULL ? compressed : value;
+}
 
 /*
  * The Datums of one row in values/nulls (the table's width).  A value equal
@@ -345,8 +361,10 @@ row_datums(const AuditColumn *cols, char **v, char **prev,
 			(prev[i] == v[i] || strcmp(prev[i], v[i]) == 0))
 			values[att] = prev_values[att];
 		else
-			values[att] = InputFunctionCall(unconstify(FmgrInfo *, &cols[i].input), v[i],
-											cols[i].ioparam, cols[i].typmod);
+			values[att] = compressed_once(&cols[i],
+										  InputFunctionCall(unconstify(FmgrInfo *, &cols[i].input),
+															v[i], cols[i].ioparam,
+															cols[i].typmod));
 		nulls[att] = false;
 	}
 }
@@ -372,9 +390,6 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	Oid			pkeyid;
 	int64		highest;
 	CatalogIndexState indstate;
-	TupleTableSlot *slots[AUDIT_INSERT_BATCH];
-	int			nslots = 0;
-	int			nmade = 0;
 	Datum	   *values[2];
 	bool	   *nulls;
 	char	  **prev = NULL;
@@ -400,6 +415,10 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 		getTypeInputInfo(attr->atttypid, &typinput, &cols[i].ioparam);
 		fmgr_info(typinput, &cols[i].input);
 		cols[i].typmod = attr->atttypmod;
+		cols[i].compressible = attr->attlen == -1 &&
+			(attr->attstorage == TYPSTORAGE_EXTENDED ||
+			 attr->attstorage == TYPSTORAGE_MAIN);
+		cols[i].compression = attr->attcompression;
 	}
 	id_att = guard_column_number(rel, "id");
 	logged_att = guard_column_number(rel, "logged_at");
@@ -417,6 +436,7 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 	foreach(lc, rows)
 	{
 		char	  **v = lfirst(lc);
+		HeapTuple	tuple;
 		int64		id;
 
 		memset(nulls, true, sizeof(bool) * desc->natts);
@@ -427,17 +447,15 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 		values[cur][logged_att - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
 		nulls[logged_att - 1] = false;
 
-		if (nslots == nmade)
-			slots[nmade++] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-		ExecStoreHeapTuple(heap_form_tuple(desc, values[cur], nulls),
-						   slots[nslots], true);
-		if (++nslots == AUDIT_INSERT_BATCH || lnext(rows, lc) == NULL)
-		{
-			CatalogTuplesMultiInsertWithInfo(rel, slots, nslots, indstate);
-			for (int i = 0; i < nslots; i++)
-				ExecClearTuple(slots[i]);
-			nslots = 0;
-		}
+		/*
+		 * One row at a time: heap_insert() gives the tuple its TID even
+		 * when it stores a toasted copy (a long statement text), which the
+		 * index entries then point to.  (The catalogs' multi-insert does
+		 * not: its index entries would point nowhere for a toasted row.)
+		 */
+		tuple = heap_form_tuple(desc, values[cur], nulls);
+		CatalogTupleInsertWithInfo(rel, tuple, indstate);
+		heap_freetuple(tuple);
 		if (ilc != NULL)
 		{
 			((GuardIntent *) lfirst(ilc))->audit_id = id;
@@ -446,8 +464,6 @@ audit_insert_rows(const GuardCatalog *catalog, List *rows, List *intents)
 		prev = v;
 		cur = 1 - cur;
 	}
-	for (int i = 0; i < nmade; i++)
-		ExecDropSingleTupleTableSlot(slots[i]);
 	CatalogCloseIndexes(indstate);
 	table_close(rel, RowExclusiveLock);
 	CommandCounterIncrement();
